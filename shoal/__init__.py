@@ -1,0 +1,1 @@
+"""Shoal: a self-hosted error tracker that speaks Sentry's protocol."""
