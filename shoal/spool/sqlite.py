@@ -1,0 +1,137 @@
+"""The spool in its own SQLite file (WAL), next to the store: the default, one-host backend.
+
+Each Spool object owns one sqlite3 connection and must be used from one thread at a time.
+Ingest appends with synchronous=FULL, so a commit is on disk before the SDK hears 200. Claims and
+acks of a digest worker run with synchronous=NORMAL: losing one of those to a power cut only means
+the entry is digested again, which is idempotent, and it spares the digest an fsync per batch.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+from shoal.clock import SYSTEM_CLOCK, Clock
+from shoal.spool.base import ClaimedEntry, SpoolEntry
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS spool (
+    id INTEGER PRIMARY KEY,
+    project_id INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    received_at REAL NOT NULL,
+    event_id TEXT,
+    client_ip TEXT,
+    content_encoding TEXT NOT NULL,
+    body BLOB NOT NULL,
+    lease_until REAL NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS spool_dead (
+    id INTEGER PRIMARY KEY,
+    project_id INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    received_at REAL NOT NULL,
+    event_id TEXT,
+    client_ip TEXT,
+    content_encoding TEXT NOT NULL,
+    body BLOB NOT NULL,
+    attempts INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    buried_at REAL NOT NULL
+);
+"""
+
+_ENTRY_COLUMNS = "project_id, kind, received_at, event_id, client_ip, content_encoding, body"
+
+
+class SqliteSpool:
+    def __init__(self, path: Path, *, durable_writes: bool, clock: Clock = SYSTEM_CLOCK) -> None:
+        self._clock = clock
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, so a claim never has to
+        # upgrade a read lock (which fails at once under contention instead of waiting).
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(f"PRAGMA synchronous={'FULL' if durable_writes else 'NORMAL'}")
+        self._db.executescript(_SCHEMA)
+
+    def append(self, entries: Sequence[SpoolEntry]) -> None:
+        rows = [
+            (e.project_id, e.kind, e.received_at, e.event_id, e.client_ip, e.content_encoding, e.body)
+            for e in entries
+        ]
+        with self._transaction():
+            self._db.executemany(f"INSERT INTO spool ({_ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def claim(self, limit: int, lease_seconds: float) -> list[ClaimedEntry]:
+        now = self._clock.now()
+        with self._transaction():
+            rows = self._db.execute(
+                f"UPDATE spool SET lease_until = ?, attempts = attempts + 1 WHERE id IN "
+                f"(SELECT id FROM spool WHERE lease_until <= ? ORDER BY id LIMIT ?) "
+                f"RETURNING id, attempts, {_ENTRY_COLUMNS}",
+                (now + lease_seconds, now, limit),
+            ).fetchall()
+        # RETURNING gives rows in no promised order; digest them oldest first.
+        rows.sort(key=lambda row: row[0])
+        return [ClaimedEntry(id=row[0], attempts=row[1], entry=SpoolEntry(*row[2:])) for row in rows]
+
+    def ack(self, ids: Sequence[int]) -> None:
+        with self._transaction():
+            self._db.executemany("DELETE FROM spool WHERE id = ?", [(i,) for i in ids])
+
+    def release(self, ids: Sequence[int]) -> None:
+        with self._transaction():
+            self._db.executemany(
+                "UPDATE spool SET lease_until = 0, attempts = attempts - 1 WHERE id = ?", [(i,) for i in ids]
+            )
+
+    def bury(self, claimed: ClaimedEntry, reason: str) -> None:
+        e = claimed.entry
+        with self._transaction():
+            self._db.execute(
+                f"INSERT INTO spool_dead ({_ENTRY_COLUMNS}, attempts, reason, buried_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    e.project_id,
+                    e.kind,
+                    e.received_at,
+                    e.event_id,
+                    e.client_ip,
+                    e.content_encoding,
+                    e.body,
+                    claimed.attempts,
+                    reason,
+                    self._clock.now(),
+                ),
+            )
+            self._db.execute("DELETE FROM spool WHERE id = ?", (claimed.id,))
+
+    def backlog(self) -> int:
+        row = self._db.execute("SELECT count(*) FROM spool").fetchone()
+        return int(row[0])
+
+    def dead_letters(self) -> int:
+        row = self._db.execute("SELECT count(*) FROM spool_dead").fetchone()
+        return int(row[0])
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE … COMMIT, rolled back if the block raises."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
