@@ -1,0 +1,132 @@
+"""From one spooled request to the events it holds, ready to store: decode → split the envelope →
+for each event: parse → normalize → group → summarize → tag → compress.
+
+Items Shoal does not store (yet) become outcomes with their reason, as do events that are not valid
+JSON objects; client reports become "client_discard" outcomes. Nothing here touches the database,
+so a batch can be prepared before the store transaction starts.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from shoal.digest.normalize import InvalidEvent, NormalizeContext, normalize_event
+from shoal.digest.timestamps import parse_timestamp
+
+from shoal import outcomes
+from shoal.digest.client_reports import client_report_outcomes
+from shoal.digest.grouping import calculate_grouping
+from shoal.digest.summary import IssueSummary, summarize
+from shoal.digest.tags import event_tags, user_tag_value
+from shoal.ingest.decode import decode_body
+from shoal.ingest.envelope import Item, parse_envelope
+from shoal.outcomes import Category, Outcome, OutcomeKey
+from shoal.spool.base import SpoolEntry
+from shoal.store.events import PayloadCodec
+
+
+@dataclass(frozen=True, slots=True)
+class DigestedEvent:
+    project_id: int
+    event_id: str
+    timestamp: float
+    received: float
+    level: str
+    platform: str
+    release: str | None
+    environment: str | None
+    user_key: str | None
+    grouping_config: str
+    hashes: list[str]
+    summary: IssueSummary
+    tags: list[tuple[str, str]]
+    payload: bytes
+
+
+@dataclass
+class Digested:
+    """What a batch of spool entries turned into."""
+
+    events: list[DigestedEvent] = field(default_factory=list)
+    outcomes: Counter[OutcomeKey] = field(default_factory=Counter)
+
+
+@dataclass(frozen=True)
+class DigestLimits:
+    max_envelope_bytes: int
+    max_event_bytes: int
+
+
+class Pipeline:
+    def __init__(self, limits: DigestLimits, codec: PayloadCodec) -> None:
+        self._limits = limits
+        self._codec = codec
+
+    def digest_entry(self, entry: SpoolEntry, grouping_config: str, into: Digested) -> None:
+        """Add what `entry` holds to `into`. Raises only on a Shoal bug (the caller buries the entry)."""
+        limit = self._limits.max_envelope_bytes if entry.kind == "envelope" else self._limits.max_event_bytes
+        body = decode_body(entry.body, entry.content_encoding, limit)
+        if entry.kind == "store":
+            self._digest_event(body, entry, None, grouping_config, into)
+            return
+        envelope = parse_envelope(body)
+        sent_at = parse_timestamp(envelope.headers.get("sent_at"))
+        for item in envelope.items:
+            self._digest_item(item, entry, sent_at, grouping_config, into)
+
+    def _digest_item(
+        self, item: Item, entry: SpoolEntry, sent_at: float | None, grouping_config: str, into: Digested
+    ) -> None:
+        if item.type == "event":
+            self._digest_event(item.payload, entry, sent_at, grouping_config, into)
+        elif item.type == "client_report":
+            into.outcomes.update(client_report_outcomes(entry.project_id, item.payload))
+        else:
+            category = outcomes.category_of_item(item.type)
+            quantity = len(item.payload) if category == Category.ATTACHMENT else 1
+            key = OutcomeKey(entry.project_id, category, Outcome.FILTERED, outcomes.UNSUPPORTED_ITEM)
+            into.outcomes[key] += quantity
+
+    def _digest_event(
+        self, payload: bytes, entry: SpoolEntry, sent_at: float | None, grouping_config: str, into: Digested
+    ) -> None:
+        try:
+            raw = orjson.loads(payload)
+            event = normalize_event(
+                raw, NormalizeContext(entry.received_at, sent_at, entry.event_id, entry.client_ip)
+            )
+        except orjson.JSONDecodeError:
+            into.outcomes[
+                OutcomeKey(entry.project_id, Category.ERROR, Outcome.INVALID, outcomes.INVALID_JSON)
+            ] += 1
+            return
+        except InvalidEvent:
+            into.outcomes[
+                OutcomeKey(entry.project_id, Category.ERROR, Outcome.INVALID, outcomes.NOT_AN_OBJECT)
+            ] += 1
+            return
+        into.events.append(self._prepare(event, entry.project_id, grouping_config))
+
+    def _prepare(self, event: dict[str, Any], project_id: int, grouping_config: str) -> DigestedEvent:
+        grouping = calculate_grouping(event, grouping_config)
+        event["grouping_config"] = {"id": grouping.config_id}
+        event["hashes"] = grouping.hashes
+        return DigestedEvent(
+            project_id=project_id,
+            event_id=event["event_id"],
+            timestamp=event["timestamp"],
+            received=event["received"],
+            level=event["level"],
+            platform=event["platform"],
+            release=event.get("release"),
+            environment=event.get("environment"),
+            user_key=user_tag_value(event.get("user")),
+            grouping_config=grouping.config_id,
+            hashes=grouping.hashes,
+            summary=summarize(event),
+            tags=event_tags(event),
+            payload=self._codec.encode(event),
+        )

@@ -1,0 +1,144 @@
+"""The digest worker: claim a batch from the spool, digest it, store it in one transaction, ack.
+
+Run as a process (`shoal worker`, or the child `shoal run` starts) or driven one batch at a time by
+tests (`run_once`). Failure handling, so that nothing accepted is lost:
+- an entry that raises while being digested (a Shoal bug) is buried in the spool's dead letters and
+  counted as invalid:processing_error; the rest of the batch goes on;
+- an entry claimed more than MAX_ATTEMPTS times (each worker that took it died) is buried too;
+- a store transaction that loses a race (another worker created the same issue) is run again;
+- a store that is unreachable gets the batch released back to the spool and a growing pause.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+
+from sqlalchemy import Engine
+
+from shoal import outcomes
+from shoal.clock import SYSTEM_CLOCK, Clock
+from shoal.digest.pipeline import Digested, DigestLimits, Pipeline
+from shoal.digest.store import store_with_retries
+from shoal.outcomes import Category, Outcome, OutcomeKey
+from shoal.spool.base import ClaimedEntry, Spool
+from shoal.store import aggregates
+from shoal.store.db import write_transaction
+from shoal.store.events import PayloadCodec
+from shoal.store.projects import grouping_configs
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 256
+MAX_ATTEMPTS = 5
+_IDLE_SLEEP = 0.05
+_MAX_ERROR_SLEEP = 10.0
+_PRUNE_EVERY = 600.0
+_MINUTE_COUNTS_KEPT = 24 * 60 + 60  # a day, and an hour of slack for "in the last hour" questions
+
+
+class DigestWorker:
+    def __init__(
+        self,
+        spool: Spool,
+        engine: Engine,
+        limits: DigestLimits,
+        lease_seconds: float,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
+        self._spool = spool
+        self._lease_seconds = lease_seconds
+        self._engine = engine
+        self._clock = clock
+        self._pipeline = Pipeline(limits, PayloadCodec())
+        self._next_prune = 0.0
+
+    def run_once(self) -> int:
+        """Digest one batch; return how many spool entries it handled (0: the spool was empty)."""
+        claimed = self._spool.claim(BATCH_SIZE, self._lease_seconds)
+        if not claimed:
+            return 0
+        try:
+            digested, buried = self._digest(claimed)
+            result = store_with_retries(self._engine, digested.events, digested.outcomes, self._clock.now())
+        except Exception:
+            # The store is unreachable or broken, not the entries: hand them back for the next try.
+            self._spool.release([c.id for c in claimed])
+            raise
+        buried_ids = {entry.id for entry, _ in buried}
+        for entry, reason in buried:
+            self._spool.bury(entry, reason)
+        self._spool.ack([c.id for c in claimed if c.id not in buried_ids])
+        log.debug(
+            "digested entries=%d stored=%d duplicates=%d new_issues=%d",
+            len(claimed),
+            result.stored,
+            result.duplicates,
+            len(result.new_issue_ids),
+        )
+        return len(claimed)
+
+    def run_forever(self, stop: threading.Event) -> None:
+        error_sleep = 0.5
+        while not stop.is_set():
+            try:
+                handled = self.run_once()
+                self._maybe_prune()
+                error_sleep = 0.5
+            except Exception:
+                log.exception("digest batch failed; retrying in %.1fs", error_sleep)
+                stop.wait(error_sleep)
+                error_sleep = min(error_sleep * 2, _MAX_ERROR_SLEEP)
+                continue
+            if handled == 0:
+                stop.wait(_IDLE_SLEEP)
+
+    def _digest(self, claimed: Sequence[ClaimedEntry]) -> tuple[Digested, list[tuple[ClaimedEntry, str]]]:
+        digested = Digested()
+        buried: list[tuple[ClaimedEntry, str]] = []
+        configs = self._grouping_configs({c.entry.project_id for c in claimed})
+        for c in claimed:
+            project_id = c.entry.project_id
+            if project_id not in configs:
+                log.warning("dropping spool entry %d: project %d no longer exists", c.id, project_id)
+                buried.append((c, "project deleted"))
+                continue
+            reason = self._digest_one(c, configs[project_id], digested)
+            if reason is not None:
+                buried.append((c, reason))
+                key = OutcomeKey(project_id, Category.ERROR, Outcome.INVALID, outcomes.PROCESSING_ERROR)
+                digested.outcomes[key] += 1
+        return digested, buried
+
+    def _digest_one(self, claimed: ClaimedEntry, grouping_config: str, into: Digested) -> str | None:
+        """Digest one entry into `into`; return why it must be buried, or None."""
+        if claimed.attempts > MAX_ATTEMPTS:
+            log.error(
+                "burying spool entry %d: claimed %d times without finishing", claimed.id, claimed.attempts
+            )
+            return f"not digested after {MAX_ATTEMPTS} attempts"
+        # Digest into a scratch batch first, so a failure halfway leaves nothing of this entry behind.
+        scratch = Digested()
+        try:
+            self._pipeline.digest_entry(claimed.entry, grouping_config, scratch)
+        except Exception as exc:
+            log.exception("burying spool entry %d: digest failed", claimed.id)
+            return f"digest failed: {type(exc).__name__}: {exc}"[:500]
+        into.events.extend(scratch.events)
+        into.outcomes.update(scratch.outcomes)
+        return None
+
+    def _grouping_configs(self, project_ids: set[int]) -> dict[int, str]:
+        with self._engine.connect() as conn:
+            return grouping_configs(conn, project_ids)
+
+    def _maybe_prune(self) -> None:
+        now = self._clock.now()
+        if now < self._next_prune:
+            return
+        self._next_prune = now + _PRUNE_EVERY
+        with write_transaction(self._engine) as conn:
+            pruned = aggregates.prune_minute_counts(conn, int(now // 60) - _MINUTE_COUNTS_KEPT)
+        if pruned:
+            log.info("pruned %d per-minute issue counts older than a day", pruned)
