@@ -1,0 +1,52 @@
+"""The ASGI application: ingest routes on a fast path, everything else to the web UI.
+
+Ingest requests are matched with one regular expression and handled as plain ASGI, without
+Starlette's routing and middleware: at thousands of requests a second every microsecond counts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import Engine
+from starlette.applications import Starlette
+from starlette.types import Receive, Scope, Send
+
+from shoal.config import Config
+from shoal.ingest.keys import KeyCache
+from shoal.ingest.routes import IngestEndpoint
+from shoal.spool.group_commit import GroupCommitter
+from shoal.spool.sqlite import SqliteSpool
+from shoal.web.routes import create_web_app
+from shoal.web.templating import make_templates
+
+# Relay's routes need the trailing slash (protocol.md §2).
+_INGEST_PATH = re.compile(r"/api/(\d{1,18})/(envelope|store)/")
+
+
+class ShoalApp:
+    def __init__(self, config: Config, engine: Engine) -> None:
+        self.committer = GroupCommitter(lambda: SqliteSpool(config.spool_path, durable_writes=True))
+        self.ingest = IngestEndpoint(config, KeyCache(engine), self.committer)
+        self.web = create_web_app(self._lifespan)
+        self.web.state.config = config
+        self.web.state.engine = engine
+        self.web.state.templates = make_templates()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            match = _INGEST_PATH.fullmatch(scope["path"])
+            if match:
+                await self.ingest.handle(scope, receive, send, int(match[1]), match[2])
+                return
+        await self.web(scope, receive, send)
+
+    @asynccontextmanager
+    async def _lifespan(self, _app: Starlette) -> AsyncIterator[None]:
+        self.committer.start()
+        try:
+            yield
+        finally:
+            self.committer.stop()

@@ -1,0 +1,167 @@
+"""The pages: projects with their DSNs, a project's issue list, an issue with one of its events,
+and an issue's event list.
+
+Endpoints are plain functions: Starlette runs them in its thread pool, so database reads never
+stall the event loop that ingest shares.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from shoal.store import events, issues, projects
+from shoal.store.events import PayloadCodec
+from shoal.web.auth import Viewer, current_viewer, engine_of
+from shoal.web.event_view import EventView
+
+ISSUES_PER_PAGE = 50
+EVENTS_PER_PAGE = 50
+
+_codecs = threading.local()
+
+
+def _codec() -> PayloadCodec:
+    # zstd contexts are not thread-safe; each pool thread keeps its own.
+    codec: PayloadCodec | None = getattr(_codecs, "codec", None)
+    if codec is None:
+        codec = _codecs.codec = PayloadCodec()
+    return codec
+
+
+def home(request: Request) -> Response:
+    viewer = current_viewer(request)
+    with engine_of(request).connect() as conn:
+        visible = [p for p in projects.list_projects(conn) if viewer.can_see(p.organization_id)]
+    if len(visible) == 1:
+        return RedirectResponse(f"/projects/{visible[0].id}/issues/", status_code=303)
+    return RedirectResponse("/projects/", status_code=303)
+
+
+def project_list(request: Request) -> Response:
+    viewer = current_viewer(request)
+    public_url = request.app.state.config.public_url
+    with engine_of(request).connect() as conn:
+        rows = []
+        for project in projects.list_projects(conn):
+            if viewer.can_see(project.organization_id):
+                key = projects.first_enabled_key(conn, project.id)
+                rows.append(
+                    {
+                        "project": project,
+                        "dsn": projects.dsn(public_url, key, project.id) if key else None,
+                        "issues": issues.count_issues(conn, project.id),
+                    }
+                )
+    return _render(request, viewer, "projects.html", {"rows": rows})
+
+
+def issue_list(request: Request) -> Response:
+    viewer = current_viewer(request)
+    project_id = int(request.path_params["project_id"])
+    page = _page_number(request)
+    with engine_of(request).connect() as conn:
+        project = _visible_project(conn, viewer, project_id)
+        total = issues.count_issues(conn, project_id)
+        rows = issues.list_issues(conn, project_id, ISSUES_PER_PAGE, (page - 1) * ISSUES_PER_PAGE)
+        key = projects.first_enabled_key(conn, project_id)
+    dsn = projects.dsn(request.app.state.config.public_url, key, project_id) if key else None
+    return _render(
+        request,
+        viewer,
+        "issues.html",
+        {
+            "project": project,
+            "issues": rows,
+            "total": total,
+            "page": page,
+            "dsn": dsn,
+            "has_next": page * ISSUES_PER_PAGE < total,
+        },
+    )
+
+
+def issue_detail(request: Request) -> Response:
+    viewer = current_viewer(request)
+    issue_id = int(request.path_params["issue_id"])
+    event_id = request.path_params.get("event_id")
+    with engine_of(request).connect() as conn:
+        issue, project = _visible_issue(conn, viewer, issue_id)
+        event = (
+            events.get_event(conn, _codec(), issue_id, event_id)
+            if event_id
+            else events.latest_event(conn, _codec(), issue_id)
+        )
+        if event is None and event_id:
+            raise HTTPException(404, "No such event in this issue.")
+        neighbours = events.event_neighbours(conn, issue_id, event) if event else None
+        tags = issues.tag_breakdown(conn, issue_id)
+    return _render(
+        request,
+        viewer,
+        "issue.html",
+        {
+            "issue": issue,
+            "project": project,
+            "event": event,
+            "view": EventView(event.data) if event else None,
+            "neighbours": neighbours,
+            "tags": tags,
+        },
+    )
+
+
+def event_list(request: Request) -> Response:
+    viewer = current_viewer(request)
+    issue_id = int(request.path_params["issue_id"])
+    page = _page_number(request)
+    with engine_of(request).connect() as conn:
+        issue, project = _visible_issue(conn, viewer, issue_id)
+        rows = events.list_events(conn, issue_id, EVENTS_PER_PAGE, (page - 1) * EVENTS_PER_PAGE)
+    return _render(
+        request,
+        viewer,
+        "events.html",
+        {
+            "issue": issue,
+            "project": project,
+            "events": rows,
+            "page": page,
+            "has_next": page * EVENTS_PER_PAGE < issue.times_seen,
+        },
+    )
+
+
+def _visible_project(conn: Any, viewer: Viewer, project_id: int) -> projects.ProjectInfo:
+    project = projects.get_project(conn, project_id)
+    # Someone else's project answers exactly like a missing one: ids are not secrets, but
+    # existence should not be confirmed to outsiders either.
+    if project is None or not viewer.can_see(project.organization_id):
+        raise HTTPException(404, "No such project.")
+    return project
+
+
+def _visible_issue(conn: Any, viewer: Viewer, issue_id: int) -> tuple[issues.IssueRow, projects.ProjectInfo]:
+    issue = issues.get_issue(conn, issue_id)
+    if issue is None:
+        raise HTTPException(404, "No such issue.")
+    try:
+        return issue, _visible_project(conn, viewer, issue.project_id)
+    except HTTPException:
+        raise HTTPException(404, "No such issue.") from None
+
+
+def _page_number(request: Request) -> int:
+    value = request.query_params.get("page", "1")
+    return max(1, int(value)) if value.isdigit() else 1
+
+
+def _render(request: Request, viewer: Viewer, template: str, context: dict[str, Any]) -> Response:
+    response: Response = request.app.state.templates.TemplateResponse(
+        request, template, {"viewer": viewer, **context}
+    )
+    return response

@@ -1,0 +1,58 @@
+"""The web UI's routes, and the Starlette application that serves them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import Lifespan
+
+from shoal.web import auth, pages
+from shoal.web.auth import LoginRequired, engine_of
+
+_STATIC = Path(__file__).parent / "static"
+
+
+def health(request: Request) -> Response:
+    """200 when the server answers and its store does; 503 otherwise."""
+    try:
+        with engine_of(request).connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception:
+        return JSONResponse({"status": "unavailable", "store": "unreachable"}, status_code=503)
+    return JSONResponse({"status": "ok"})
+
+
+def create_web_app(lifespan: Lifespan[Starlette]) -> Starlette:
+    routes = [
+        Route("/", pages.home),
+        Route("/_health", health),
+        Route("/login", auth.login, methods=["GET", "POST"]),
+        Route("/logout", auth.logout, methods=["POST"]),
+        Route("/projects/", pages.project_list),
+        Route("/projects/{project_id:int}/issues/", pages.issue_list),
+        Route("/issues/{issue_id:int}/", pages.issue_detail),
+        Route("/issues/{issue_id:int}/events/", pages.event_list),
+        Route("/issues/{issue_id:int}/events/{event_id:str}/", pages.issue_detail),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=_exception_handlers())
+    app.mount("/static", StaticFiles(directory=_STATIC), name="static")
+    return app
+
+
+def _exception_handlers() -> dict[type[Exception] | int, Callable[..., Response]]:
+    def login_required(request: Request, _exc: Exception) -> Response:
+        return auth.redirect_to_login(request)
+
+    def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        return PlainTextResponse(exc.detail, status_code=exc.status_code)
+
+    return {LoginRequired: login_required, HTTPException: http_error}
