@@ -8,6 +8,7 @@ to the app hash is dropped.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,7 +71,7 @@ def _exception_roots(event: dict[str, Any], platform: str, config: GroupingConfi
     values = values_of(event.get("exception"))
     if not values:
         return {}
-    values = _filter_exception_group(values, event)
+    values = _filter_exception_group(values, event, lambda v: _exception(v, APP, platform, config).hash())
     roots = {}
     for variant in (APP, SYSTEM):
         # An exception without a stack trace exists only in the app variant (§4.3).
@@ -99,8 +100,11 @@ def _exception(exception: dict[str, Any], variant: str, platform: str, config: G
     return Component("exception", children)
 
 
-def _filter_exception_group(values: list[dict[str, Any]], event: dict[str, Any]) -> list[dict[str, Any]]:
-    """RFC 0079: group an exception group by its distinct leaf exceptions, not by its wrapper (§4.4)."""
+def _filter_exception_group(
+    values: list[dict[str, Any]], event: dict[str, Any], grouping_hash: Callable[[dict[str, Any]], str | None]
+) -> list[dict[str, Any]]:
+    """RFC 0079: group an exception group by its distinct leaf exceptions, not by its wrapper (§4.4).
+    Leaves that would group alike (`grouping_hash`) count once."""
     sdk = as_dict(event.get("sdk"))
     if text(sdk.get("name")) == "sentry.python" and (text(sdk.get("version")) or "").startswith("3"):
         return values
@@ -114,7 +118,7 @@ def _filter_exception_group(values: list[dict[str, Any]], event: dict[str, Any])
     leaves.sort(key=lambda e: str(e.get("type")), reverse=True)
     distinct: list[dict[str, Any]] = []
     for leaf in leaves:
-        if not distinct or _exception_key(distinct[-1]) != _exception_key(leaf):
+        if not distinct or grouping_hash(distinct[-1]) != grouping_hash(leaf):
             distinct.append(leaf)
     if len(distinct) == 1:
         chain = _first_child_chain(distinct[0], children, by_id)
@@ -166,10 +170,6 @@ def _first_child_chain(
         current = children[current][0]
         chain.append(by_id[current])
     return chain
-
-
-def _exception_key(exception: dict[str, Any]) -> tuple[str, str]:
-    return str(exception.get("type")), str(exception.get("value"))
 
 
 def _has_stack(exception: dict[str, Any]) -> bool:
