@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from shoal.digest.normalize import InvalidEvent, NormalizeContext, normalize_event
-from shoal.digest.timestamps import parse_timestamp
 
 from shoal import outcomes
 from shoal.digest.client_reports import client_report_outcomes
 from shoal.digest.grouping import calculate_grouping
+from shoal.digest.normalize import InvalidEvent, NormalizeContext, normalize_event
 from shoal.digest.summary import IssueSummary, summarize
 from shoal.digest.tags import event_tags, user_tag_value
+from shoal.digest.timestamps import parse_timestamp
 from shoal.ingest.decode import decode_body
 from shoal.ingest.envelope import Item, parse_envelope
 from shoal.outcomes import Category, Outcome, OutcomeKey
