@@ -11,7 +11,7 @@ After `normalize_event`, downstream code may rely on:
   {"frames": [dict, …]} with at most 250 frames;
 - `tags`: [[key, value], …] of strings that passed Relay's tag rules; `fingerprint`: [str, …];
 - `user`, `request`, `contexts`, `extra`, `sdk`, `modules`, `_meta`: dicts, or absent;
-- no container anywhere nested deeper than MAX_DEPTH, no string longer than MAX_STRING;
+- the event serializes with orjson: nothing is nested too deep (see trimming.py);
 - `errors`: what normalization changed or dropped, as Sentry's event errors.
 Nothing raises on a JSON object, however odd; a payload that is not an object is InvalidEvent.
 """
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shoal.digest.timestamps import parse_timestamp
-from shoal.digest.trimming import MAX_STRING, trim
+from shoal.digest.trimming import MAX_STRING, fit_for_storage, trim
 from shoal.event_ids import parse_event_id
 
 # Relay's MINIMUM_CLOCK_DRIFT, and Sentry's MAX_SECS_IN_FUTURE / MAX_SECS_IN_PAST (protocol.md §4).
@@ -101,10 +101,8 @@ def normalize_event(payload: object, context: NormalizeContext) -> dict[str, Any
     if not isinstance(payload, dict):
         raise InvalidEvent("the event is not a JSON object")
     errors: list[dict[str, Any]] = []
-    # Keys Shoal does not know are kept, within the same depth and size caps.
-    event: dict[str, Any] = {
-        k: trim(v) for k, v in payload.items() if k not in _HANDLED and isinstance(k, str)
-    }
+    # Keys Shoal does not know are kept as they are.
+    event: dict[str, Any] = {k: v for k, v in payload.items() if k not in _HANDLED}
     event["event_id"] = _event_id(payload, context, errors)
     event["timestamp"] = _timestamp(payload.get("timestamp"), context, errors)
     event["received"] = context.received_at
@@ -121,8 +119,13 @@ def normalize_event(payload: object, context: NormalizeContext) -> dict[str, Any
     _set(event, "fingerprint", _fingerprint(payload.get("fingerprint")))
     for bag in _DATA_BAGS:
         if isinstance(payload.get(bag), dict):
-            event[bag] = trim(payload[bag])
+            event[bag] = payload[bag]
     _resolve_auto_ip(event, context.client_ip)
+    event, trimmed = fit_for_storage(event)
+    if trimmed:
+        errors.append(
+            {"type": "value_too_long", "name": "", "reason": "nested too deep; deeper parts dropped"}
+        )
     if errors:
         event["errors"] = errors
     return event
@@ -236,10 +239,12 @@ def _values(container: object, convert: Any, limit: int = 1000) -> dict[str, lis
 
 
 def _container(value: dict[str, Any]) -> dict[str, Any]:
-    """An exception or a thread: its fields trimmed, its stack trace normalized."""
-    out = {k: trim(v) for k, v in value.items() if k != "stacktrace"}
+    """An exception or a thread, with its stack trace normalized."""
+    out = dict(value)
     if isinstance(value.get("stacktrace"), dict):
         out["stacktrace"] = _stacktrace(value["stacktrace"])
+    else:
+        out.pop("stacktrace", None)
     return out
 
 
@@ -257,13 +262,11 @@ def _stacktrace(stacktrace: dict[str, Any]) -> dict[str, Any]:
     if len(frames) > MAX_FRAMES:
         # Keep both ends, as SDKs do: where it started and where it broke (protocol.md §4).
         frames = frames[: MAX_FRAMES // 2] + frames[-(MAX_FRAMES // 2) :]
-    out = {k: trim(v) for k, v in stacktrace.items() if k != "frames"}
-    out["frames"] = [trim(frame) for frame in frames]
-    return out
+    return {**stacktrace, "frames": frames}
 
 
 def _breadcrumbs(container: object) -> dict[str, list[dict[str, Any]]] | None:
-    return _values(container, trim, MAX_BREADCRUMBS)
+    return _values(container, dict, MAX_BREADCRUMBS)
 
 
 def _tags(tags: object, errors: list[dict[str, Any]]) -> list[list[str]] | None:
@@ -301,7 +304,7 @@ def _fingerprint(fingerprint: object) -> list[str] | None:
 def _resolve_auto_ip(event: dict[str, Any], client_ip: str | None) -> None:
     user = event.get("user")
     if isinstance(user, dict) and user.get("ip_address") == "{{auto}}":
+        # A copy: the payload's own dict stays as the SDK sent it.
+        event["user"] = {k: v for k, v in user.items() if k != "ip_address"}
         if client_ip:
-            user["ip_address"] = client_ip
-        else:
-            del user["ip_address"]
+            event["user"]["ip_address"] = client_ip

@@ -1,20 +1,31 @@
 """Caps on the shape of data an SDK sent: how deep containers nest and how long strings are.
 
-After `trim`, code that walks a value (templates, JSON rendering, grouping) cannot meet more than
-MAX_DEPTH levels of nesting: orjson parses up to 1,024 and serialises at most 255, and Python's own
-recursion limit is 1,000, so an unbounded depth would be a crash waiting for a hostile payload.
-Relay trims data bags at depth 5 to 7 (protocol.md §4); MAX_DEPTH is counted from where `trim` is
-applied (the event's top-level fields, each frame, each breadcrumb), so a frame's `vars` keep the
-five levels sentry-python sends. Deeper parts become None; over-long strings are cut with "…".
+Depth is the danger: orjson reads JSON up to 1,024 levels deep but writes at most 255, and the
+digest must write every event (to store it) and the UI renders data bags with orjson too. So
+`fit_for_storage` checks an event the cheapest way there is, by serializing it (~25 µs for a
+corpus event); only an event that fails, which no SDK sends, is walked and trimmed to MAX_DEPTH
+levels below each top-level field (Relay trims data bags at depth 5 to 7, protocol.md §4). Deeper
+parts become None; over-long strings in a trimmed event are cut with "…".
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 MAX_DEPTH = 8
 # The message cap Relay uses (protocol.md §4); an event is at most 1 MiB anyway.
 MAX_STRING = 8192
+
+
+def fit_for_storage(event: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """The event, trimmed if it is too deep to serialize; and whether it had to be."""
+    try:
+        orjson.dumps(event)
+    except orjson.JSONEncodeError:
+        return {key: trim(value) for key, value in event.items()}, True
+    return event, False
 
 
 def trim(value: Any, depth: int = MAX_DEPTH) -> Any:
@@ -29,10 +40,6 @@ def trim(value: Any, depth: int = MAX_DEPTH) -> Any:
 def _trim_container(value: dict[str, Any] | list[Any], depth: int) -> Any:
     if depth <= 0:
         return None
-    members = value.values() if isinstance(value, dict) else value
-    # Most containers hold only short strings: return them as they are, without copying.
-    if all(type(member) is str and len(member) <= MAX_STRING for member in members):
-        return value
     if isinstance(value, dict):
         return {key: trim(member, depth - 1) for key, member in value.items()}
     return [trim(member, depth - 1) for member in value]

@@ -252,10 +252,20 @@ def test_deep_values_inside_frames_and_breadcrumbs_are_capped_too() -> None:
     assert depth(event) <= MAX_DEPTH + 6
 
 
-def test_long_strings_are_cut() -> None:
+def test_the_message_is_capped_and_other_strings_are_kept_within_the_event_limit() -> None:
     event = normalize({"extra": {"blob": "x" * 100_000}, "message": "m" * 100_000})
-    assert len(event["extra"]["blob"]) == MAX_STRING
     assert len(event["logentry"]["formatted"]) == MAX_STRING
+    assert len(event["extra"]["blob"]) == 100_000  # ingest already holds events to 1 MiB
+
+
+def test_an_event_too_deep_to_store_has_its_long_strings_cut_too() -> None:
+    event = normalize({"extra": {"blob": "x" * 100_000, "deep": nested(300)}})
+    assert len(event["extra"]["blob"]) == MAX_STRING
+    assert "value_too_long" in error_types(event)
+
+
+def test_moderately_deep_data_is_kept_whole() -> None:
+    assert depth(normalize({"extra": nested(100)})["extra"]) == 100
 
 
 def test_the_payload_is_left_as_it_was() -> None:
