@@ -105,8 +105,12 @@ def _uvicorn_config(uvicorn: Any, app: Any, config: Config) -> Any:
 @click.option(
     "--parent-pid", type=int, default=None, help="Stop when this process is gone (used by `shoal run`)."
 )
-def worker(parent_pid: int | None) -> None:
+@click.option(
+    "--nice", "niceness", type=click.IntRange(0, 19), default=0, help="Lower this worker's CPU priority."
+)
+def worker(parent_pid: int | None, niceness: int) -> None:
     """Run a digest worker: turn spooled envelopes into stored events and issues."""
+    import os
     import signal
     import threading
 
@@ -116,6 +120,7 @@ def worker(parent_pid: int | None) -> None:
     from shoal.spool.sqlite import SqliteSpool
 
     config = _config()
+    os.nice(niceness)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

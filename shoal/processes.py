@@ -18,6 +18,10 @@ import threading
 log = logging.getLogger(__name__)
 
 _RESTART_DELAYS = (0.5, 1, 2, 5, 10, 30)
+# Digest workers yield the CPU to the web process: it answers SDKs, whose sends time out (Node's
+# agent after 2 s, protocol.md §9), while a digest that falls behind only grows the spool, which
+# is what the spool is for. Measured on 2 cores, 20,000 corpus events: bench/RESULTS.md.
+WORKER_NICENESS = 10
 _STOP_TIMEOUT = 10.0
 
 
@@ -69,7 +73,16 @@ class WorkerSupervisor:
             self._stopping.wait(delay)
 
     def _spawn(self) -> subprocess.Popen[bytes] | None:
-        command = [sys.executable, "-m", "shoal", "worker", "--parent-pid", str(os.getpid())]
+        command = [
+            sys.executable,
+            "-m",
+            "shoal",
+            "worker",
+            "--parent-pid",
+            str(os.getpid()),
+            "--nice",
+            str(WORKER_NICENESS),
+        ]
         with self._lock:
             if self._stopping.is_set():
                 return None

@@ -11,7 +11,6 @@ After `normalize_event`, downstream code may rely on:
   {"frames": [dict, …]} with at most 250 frames;
 - `tags`: [[key, value], …] of strings that passed Relay's tag rules; `fingerprint`: [str, …];
 - `user`, `request`, `contexts`, `extra`, `sdk`, `modules`, `_meta`: dicts, or absent;
-- the event serializes with orjson: nothing is nested too deep (see trimming.py);
 - `errors`: what normalization changed or dropped, as Sentry's event errors.
 Nothing raises on a JSON object, however odd; a payload that is not an object is InvalidEvent.
 """
@@ -24,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shoal.digest.timestamps import parse_timestamp
-from shoal.digest.trimming import MAX_STRING, fit_for_storage, trim
+from shoal.digest.trimming import MAX_STRING, trim
 from shoal.event_ids import parse_event_id
 
 # Relay's MINIMUM_CLOCK_DRIFT, and Sentry's MAX_SECS_IN_FUTURE / MAX_SECS_IN_PAST (protocol.md §4).
@@ -121,11 +120,6 @@ def normalize_event(payload: object, context: NormalizeContext) -> dict[str, Any
         if isinstance(payload.get(bag), dict):
             event[bag] = payload[bag]
     _resolve_auto_ip(event, context.client_ip)
-    event, trimmed = fit_for_storage(event)
-    if trimmed:
-        errors.append(
-            {"type": "value_too_long", "name": "", "reason": "nested too deep; deeper parts dropped"}
-        )
     if errors:
         event["errors"] = errors
     return event

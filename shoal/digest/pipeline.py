@@ -21,6 +21,7 @@ from shoal.digest.normalize import InvalidEvent, NormalizeContext, normalize_eve
 from shoal.digest.summary import IssueSummary, summarize
 from shoal.digest.tags import event_tags, user_tag_value
 from shoal.digest.timestamps import parse_timestamp
+from shoal.digest.trimming import serialize
 from shoal.ingest.decode import decode_body
 from shoal.ingest.envelope import Item, parse_envelope
 from shoal.outcomes import Category, Outcome, OutcomeKey
@@ -128,5 +129,5 @@ class Pipeline:
             hashes=grouping.hashes,
             summary=summarize(event),
             tags=event_tags(event),
-            payload=self._codec.encode(event),
+            payload=self._codec.encode(serialize(event)),
         )

@@ -50,8 +50,8 @@ class PayloadCodec:
         self._compressor = zstandard.ZstdCompressor(level=_COMPRESSION_LEVEL)
         self._decompressor = zstandard.ZstdDecompressor()
 
-    def encode(self, data: dict[str, Any]) -> bytes:
-        return self._compressor.compress(orjson.dumps(data))
+    def encode(self, json: bytes) -> bytes:
+        return self._compressor.compress(json)
 
     def decode(self, payload: bytes) -> dict[str, Any]:
         data: dict[str, Any] = orjson.loads(self._decompressor.decompress(payload))
