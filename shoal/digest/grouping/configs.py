@@ -1,7 +1,8 @@
-"""Sentry's two grouping configs that matter, and the four flags in which they differ.
+"""Sentry's two grouping configs that matter, and the option flags in which they differ.
 
 `newstyle:2026-01-20` is the default for new projects; `newstyle:2023-01-11` is what most existing
-Sentry projects still use (grouping.md §2). Both share every strategy; only these flags differ.
+Sentry projects still use (grouping.md §2). Both share every strategy; only these flags differ (a
+fourth, for unknown fingerprint variables, belongs to fingerprints, §9, which come later).
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ class GroupingConfig:
     # 2023: an exception's children are [stacktrace, type, value]; 2026: [type, value, stacktrace].
     # The hash is order-sensitive, so this alone changes every exception hash (grouping.md §2).
     legacy_exception_child_order: bool
-    # 2023 ignores a lone JavaScript frame *with* a URL (a bug kept for stability); 2026 ignores a
-    # lone frame *without* one, as intended (grouping.md §4.6 step 4).
+    # 2023 ignores a lone nameless JavaScript frame *with* a URL (a bug kept for stability); 2026
+    # ignores one *without* a URL, as intended (grouping.md §4.6 step 4).
     js_single_frame_ignores_url: bool
-    # 2026 parameterizes the CPython multiprocessing bootstrap line (grouping.md §3 step 2).
+    # 2026 replaces the numbers in CPython's multiprocessing bootstrap line (grouping.md §3 step 2).
     parameterize_multiprocessing_context_line: bool
     # Platforms whose frames contribute their context line (grouping.md §2).
     contextline_platforms: frozenset[str] = frozenset({"javascript", "node", "python", "php", "ruby"})

@@ -1,301 +1,412 @@
-"""Sentry's grouping strategies: chained exceptions (and single ones), threads, a bare stack trace,
-then the message, each producing an `app` and a `system` variant (the message a `default` one).
+"""Sentry's grouping strategies for errors and messages, and how their results become variants
+(grouping.md §3 steps 4-5, §4).
 
-grouping.md §4: the first strategy with a contributing component wins and later ones are marked as
-overridden; a variant without a contributing stack trace yields to one with; a system hash equal
-to the app hash is dropped.
+In priority order: exceptions (a single one, a chain, an exception group), the crashed thread, a
+bare stack trace, the message. The stack-based ones produce an `app` variant, where only in-app
+frames count, and a `system` one; the message produces `default`. The first strategy with anything
+contributing wins and the later ones are marked overridden. Every variant's tree keeps all of it,
+for the "why was this grouped" view. A legacy checksum replaces all of this; an event with nothing
+to group by gets the fallback.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from shoal.digest.grouping.component import Component
+from shoal.digest.grouping.component import Component, Signature, md5_of
 from shoal.digest.grouping.configs import GroupingConfig
-from shoal.digest.grouping.frames import frame_component, is_url
+from shoal.digest.grouping.frames import JS_PLATFORMS, frame_component, grouping_filename, is_url
 from shoal.digest.grouping.parameterize import normalize_message
 from shoal.eventdata import as_dict, as_list, text, values_of
 
 APP, SYSTEM, DEFAULT = "app", "system", "default"
-_JS_PLATFORMS = frozenset({"javascript", "node"})
-# Fields that make two consecutive frames "the same call" for the recursion rule (§4.6 step 2).
-_RECURSION_KEYS = ("abs_path", "package", "module", "filename", "function", "lineno", "colno")
+_STRIPPED = "stripped event-specific values"
+_CHECKSUM = re.compile(r"[0-9a-f]{32}")
 
-
-@dataclass
-class Strategy:
-    name: str
-    roots: dict[str, Component]  # variant name → root component
-
-
-def strategy_results(event: dict[str, Any], config: GroupingConfig) -> list[Strategy]:
-    """Every strategy's variants, highest priority first, with precedence already applied."""
-    platform = text(event.get("platform")) or "other"
-    results = [
-        Strategy("chained-exception", _exception_roots(event, platform, config)),
-        Strategy("threads", _threads_roots(event, platform, config)),
-        Strategy("stacktrace", _stacktrace_roots(event.get("stacktrace"), platform, config)),
-        Strategy("message", _message_roots(event)),
-    ]
-    winner = next((s for s in results if any(root.contributes for root in s.roots.values())), None)
-    for strategy in results:
-        if winner is not None and strategy is not winner:
-            strategy.roots = {
-                name: root.excluded(f"{winner.name} takes precedence") if root.contributes else root
-                for name, root in strategy.roots.items()
-            }
-    if winner is not None and winner.name != "message":
-        winner.roots = _apply_stacktrace_dominance(winner.roots)
-    return [s for s in results if s.roots]
-
-
-def _apply_stacktrace_dominance(roots: dict[str, Component]) -> dict[str, Component]:
-    with_stack = [name for name, root in roots.items() if root.has_contributing("stacktrace")]
-    if with_stack:
-        hint = (
-            f"ignored because this variant does not have a contributing stacktrace, but the "
-            f"{with_stack[0]} variant does"
-        )
-        roots = {
-            name: root.excluded(hint) if name not in with_stack and root.contributes else root
-            for name, root in roots.items()
-        }
-    app, system = roots.get(APP), roots.get(SYSTEM)
-    if app is not None and system is not None and system.contributes and system.hash() == app.hash():
-        roots[SYSTEM] = system.excluded("ignored because hash matches app variant")
-    return roots
-
-
-# ---------------------------------------------------------------------------------------- exceptions
-
-
-def _exception_roots(event: dict[str, Any], platform: str, config: GroupingConfig) -> dict[str, Component]:
-    values = values_of(event.get("exception"))
-    if not values:
-        return {}
-    # Each exception's frames are made into components once, for both variants.
-    stacks = {id(v): _frames_of(v["stacktrace"], platform, config) for v in values if _has_stack(v)}
-
-    def exception(value: dict[str, Any], variant: str) -> Component:
-        return _exception(value, stacks.get(id(value)), variant, platform, config)
-
-    values = _filter_exception_group(values, event, lambda v: exception(v, APP).hash())
-    roots = {}
-    for variant in (APP, SYSTEM):
-        # An exception without a stack trace exists only in the app variant (§4.3).
-        parts = [exception(v, variant) for v in values if variant == APP or _has_stack(v)]
-        if not parts:
-            continue
-        child = parts[0] if len(parts) == 1 else Component("chained_exception", tuple(parts))
-        roots[variant] = Component(variant, (child,))
-    return roots
-
-
-def _exception(
-    exception: dict[str, Any], frames: Frames | None, variant: str, platform: str, config: GroupingConfig
-) -> Component:
-    type_ = Component("type", (t,) if (t := text(exception.get("type"))) else ())
-    if type_.values and as_dict(exception.get("mechanism")).get("synthetic") is True:
-        type_ = type_.excluded("ignored because exception is synthetic")
-    if frames is None:
-        return Component("exception", (type_, _value(exception, stack_contributes=False)))
-    stack = _stacktrace(frames, variant, platform, config)
-    value = _value(exception, stack_contributes=stack.contributes)
-    children = (stack, type_, value) if config.legacy_exception_child_order else (type_, value, stack)
-    return Component("exception", children)
-
-
-def _value(exception: dict[str, Any], stack_contributes: bool) -> Component:
-    raw = text(exception.get("value")) or ""
-    if stack_contributes:
-        # The value cannot count (§4.3), so it is shown as sent rather than parameterized, which
-        # is the costliest step of grouping (~50 µs a value on the corpus).
-        return (
-            Component("value", (raw,), False, "ignored because stacktrace takes precedence")
-            if raw
-            else Component("value")
-        )
-    normalized = normalize_message(raw) if raw else ""
-    return Component("value", (normalized,) if normalized else ())
-
-
-def _filter_exception_group(
-    values: list[dict[str, Any]], event: dict[str, Any], grouping_hash: Callable[[dict[str, Any]], str | None]
-) -> list[dict[str, Any]]:
-    """RFC 0079: group an exception group by its distinct leaf exceptions, not by its wrapper (§4.4).
-    Leaves that would group alike (`grouping_hash`) count once."""
-    sdk = as_dict(event.get("sdk"))
-    if text(sdk.get("name")) == "sentry.python" and (text(sdk.get("version")) or "").startswith("3"):
-        return values
-    tree = _exception_tree(values)
-    if tree is None:
-        return values
-    children, by_id = tree
-    leaves = _top_level_leaves(0, children, by_id)
-    if not leaves:
-        return values
-    leaves.sort(key=lambda e: str(e.get("type")), reverse=True)
-    distinct: list[dict[str, Any]] = []
-    for leaf in leaves:
-        if not distinct or grouping_hash(distinct[-1]) != grouping_hash(leaf):
-            distinct.append(leaf)
-    if len(distinct) == 1:
-        chain = _first_child_chain(distinct[0], children, by_id)
-        return [v for v in values if any(v is member for member in chain)]  # keep payload order
-    return [*distinct, by_id[0]]
-
-
-def _exception_tree(
-    values: list[dict[str, Any]],
-) -> tuple[dict[int, list[int]], dict[int, dict[str, Any]]] | None:
-    by_id: dict[int, dict[str, Any]] = {}
-    children: dict[int, list[int]] = {}
-    for value in values:
-        mechanism = value.get("mechanism")
-        if not isinstance(mechanism, dict):
-            return None
-        exception_id, parent_id = mechanism.get("exception_id"), mechanism.get("parent_id")
-        if not isinstance(exception_id, int) or exception_id in by_id or exception_id == parent_id:
-            return None
-        by_id[exception_id] = value
-        if isinstance(parent_id, int):
-            children.setdefault(parent_id, []).append(exception_id)
-    if 0 not in by_id or not as_dict(by_id[0].get("mechanism")).get("is_exception_group"):
-        return None
-    return children, by_id
-
-
-def _top_level_leaves(
-    node: int, children: dict[int, list[int]], by_id: dict[int, dict[str, Any]]
-) -> list[dict[str, Any]]:
-    found = []
-    for child in children.get(node, []):
-        exception = by_id.get(child)
-        if exception is None:
-            continue
-        if as_dict(exception.get("mechanism")).get("is_exception_group"):
-            found.extend(_top_level_leaves(child, children, by_id))
-        else:
-            found.append(exception)
-    return found
-
-
-def _first_child_chain(
-    start: dict[str, Any], children: dict[int, list[int]], by_id: dict[int, dict[str, Any]]
-) -> list[dict[str, Any]]:
-    chain = [start]
-    current = start["mechanism"]["exception_id"]
-    while children.get(current):
-        current = children[current][0]
-        chain.append(by_id[current])
-    return chain
-
-
-def _has_stack(exception: dict[str, Any]) -> bool:
-    return isinstance(exception.get("stacktrace"), dict)
-
-
-# ------------------------------------------------------------------------------------ stack traces
+# One strategy's result: variant name → its component.
+Variants = dict[str, Component]
 
 
 @dataclass(frozen=True)
-class Frames:
-    """A stack trace's frames and their components, built once and shared by both variants."""
+class Variant:
+    """One way of hashing an event: a component tree, a legacy checksum, or the fallback."""
 
-    frames: list[dict[str, Any]]
-    components: list[Component]
+    name: str
+    kind: str  # "component", "checksum", "hashed_checksum" or "fallback"
+    hash: str | None
+    root: Component | None = None
+
+    @property
+    def contributes(self) -> bool:
+        return self.hash is not None
 
 
-def _frames_of(stacktrace: object, platform: str, config: GroupingConfig) -> Frames:
-    frames = [f for f in as_list(as_dict(stacktrace).get("frames")) if isinstance(f, dict)]
-    return Frames(frames, [frame_component(frame, platform, config) for frame in frames])
+def checksum_variant(event: Mapping[str, Any]) -> Variant | None:
+    """A legacy client checksum replaces grouping entirely: 32 lowercase hex digits are the hash,
+    anything else is hashed (grouping.md §3 step 4)."""
+    checksum = event.get("checksum")
+    if not isinstance(checksum, str) or not checksum:
+        return None
+    if _CHECKSUM.fullmatch(checksum):
+        return Variant("checksum", "checksum", checksum)
+    return Variant("hashed_checksum", "hashed_checksum", md5_of([checksum]))
 
 
-def _stacktrace(stack: Frames, variant: str, platform: str, config: GroupingConfig) -> Component:
-    components = [
-        _frame_in_variant(frame, component, stack.frames[i - 1] if i else None, variant)
-        for i, (frame, component) in enumerate(zip(stack.frames, stack.components, strict=True))
+def fallback_variant() -> Variant:
+    """For an event with nothing to group by: md5 of nothing (grouping.md §7)."""
+    return Variant("fallback", "fallback", md5_of([]))
+
+
+def component_variants(event: Mapping[str, Any], config: GroupingConfig) -> dict[str, Variant]:
+    """Every strategy's variants, combined by variant name, the winning strategy's counting."""
+    platform = text(event.get("platform")) or "other"
+    results = [
+        ("exception", _exception_strategy(event, platform, config)),
+        ("threads", _threads_strategy(event, platform, config)),
+        ("stacktrace", _stacktrace_variants(event.get("stacktrace"), platform, config)),
+        ("message", _message_strategy(event)),
     ]
-    _apply_js_single_frame_rule(stack.frames, components, platform, config)
-    result = Component("stacktrace", tuple(components))
-    if not components:
-        return result.excluded("ignored because it contains no frames")
-    if not result.contributes:
-        no_frames = "no in-app frames" if variant == APP else "no contributing frames"
-        return result.excluded(f"ignored because it contains {no_frames}")
-    return result
+    results = _apply_precedence([(name, _prefer_stacks(_drop_system_duplicate(v))) for name, v in results])
+    parts: dict[str, list[Component]] = {}
+    for _, variants in results:
+        for name, component in variants.items():
+            parts.setdefault(name, []).append(component)
+    roots = {name: Component(name, tuple(components)) for name, components in parts.items()}
+    return {name: Variant(name, "component", root.hash(), root) for name, root in roots.items()}
 
 
-def _frame_in_variant(
-    frame: dict[str, Any], component: Component, previous: dict[str, Any] | None, variant: str
-) -> Component:
-    if previous is not None and all(frame.get(k) == previous.get(k) for k in _RECURSION_KEYS):
-        return component.excluded("ignored due to recursion")
-    if variant == APP and frame.get("in_app") is not True:
-        return component.excluded("non app frame")
+# ------------------------------------------------------------------ combining variants (§4.2)
+
+
+def _drop_system_duplicate(variants: Variants) -> Variants:
+    app, system = variants.get(APP), variants.get(SYSTEM)
+    if app is None or system is None or not (app.contributes and system.contributes):
+        return variants
+    if app.hash() != system.hash():
+        return variants
+    return {**variants, SYSTEM: system.excluded("ignored because hash matches app variant")}
+
+
+def _prefer_stacks(variants: Variants) -> Variants:
+    """A variant without a contributing stack trace yields to one with: an error raised entirely
+    in library code groups by its full stack (system), not by its type and value (app)."""
+    with_stack = [name for name, component in variants.items() if component.has_contributing("stacktrace")]
+    if not with_stack:
+        return variants
+    does = f"the {with_stack[0]} variant does" if len(with_stack) == 1 else "others do"
+    hint = f"ignored because this variant does not have a contributing stacktrace, but {does}"
+    return {name: c if name in with_stack else c.excluded(hint) for name, c in variants.items()}
+
+
+def _apply_precedence(results: list[tuple[str, Variants]]) -> list[tuple[str, Variants]]:
+    winner = next((name for name, v in results if any(c.contributes for c in v.values())), None)
+    if winner is None:
+        return results
+    return [
+        (name, v if name == winner else _overridden(v, f"{winner} takes precedence")) for name, v in results
+    ]
+
+
+def _overridden(variants: Variants, hint: str) -> Variants:
+    return {name: c.excluded(hint) if c.contributes else c for name, c in variants.items()}
+
+
+# ------------------------------------------------------------------------- exceptions (§4.3, §4.4)
+
+
+def _exception_strategy(event: Mapping[str, Any], platform: str, config: GroupingConfig) -> Variants:
+    exceptions = values_of(event.get("exception"))
+    if not exceptions:
+        return {}
+    tree = _ExceptionTree.build(exceptions) if len(exceptions) > 1 and not _is_python_sdk_3(event) else None
+    per_exception = [
+        _exception_variants(exception, platform, config, compared=tree is not None)
+        for exception in exceptions
+    ]
+    kept = (tree and tree.members(exceptions, per_exception)) or list(range(len(exceptions)))
+    if len(kept) == 1:
+        return per_exception[kept[0]]
+    chains: dict[str, list[Component]] = {}
+    for index in kept:
+        # An exception without a stack trace has no system variant, so the system chain skips it.
+        for name, component in per_exception[index].items():
+            chains.setdefault(name, []).append(component)
+    return {name: Component("chained_exception", tuple(chain)) for name, chain in chains.items()}
+
+
+def _exception_variants(
+    exception: dict[str, Any], platform: str, config: GroupingConfig, compared: bool
+) -> Variants:
+    type_ = _type(exception)
+    # An exception without a stack trace exists only in the app variant.
+    stacks = _stacktrace_variants(exception.get("stacktrace"), platform, config) or {
+        APP: Component("stacktrace")
+    }
+    raw = text(exception.get("value")) or ""
+    # Parameterizing is the costliest step of grouping, and a value counts only where its stack
+    # trace does not, so it is parameterized only then, or when exception-group members are
+    # `compared` by their whole components. Elsewhere the tree shows the value as sent.
+    counts_somewhere = not all(stack.contributes for stack in stacks.values())
+    value = normalize_message(raw) if raw and (counts_somewhere or compared) else raw
+    variants = {}
+    for name, stack in stacks.items():
+        value_part = _value(raw, value, stack.contributes)
+        children = (
+            (stack, type_, value_part) if config.legacy_exception_child_order else (type_, value_part, stack)
+        )
+        variants[name] = Component("exception", children)
+    return variants
+
+
+def _type(exception: dict[str, Any]) -> Component:
+    name = text(exception.get("type"))
+    component = Component("type", (name,) if name else ())
+    # The SDK made the exception up to carry a stack trace; its type says nothing.
+    if as_dict(exception.get("mechanism")).get("synthetic") is True:
+        return component.excluded("ignored because exception is synthetic")
     return component
 
 
-def _apply_js_single_frame_rule(
-    frames: list[dict[str, Any]], components: list[Component], platform: str, config: GroupingConfig
-) -> None:
-    """A lone JS frame without a function name says little; which ones are ignored depends on the
-    config (§4.6 step 4: 2023 has the URL test inverted, a bug kept for stability)."""
-    if len(frames) != 1 or not components[0].contributes:
-        return
-    frame = frames[0]
-    if (text(frame.get("platform")) or platform) not in _JS_PLATFORMS or text(frame.get("function")):
-        return
-    if is_url(frame.get("abs_path"), with_file=True) == config.js_single_frame_ignores_url:
-        components[0] = components[0].excluded("ignored single frame stack")
+def _value(raw: str, value: str, stack_contributes: bool) -> Component:
+    if not value:
+        return Component("value")
+    if stack_contributes:
+        return Component(
+            "value", (value,), contributes=False, hint="ignored because stacktrace takes precedence"
+        )
+    return Component("value", (value,), hint=_STRIPPED if value != raw else None)
 
 
-def _stacktrace_roots(stacktrace: object, platform: str, config: GroupingConfig) -> dict[str, Component]:
-    if not isinstance(stacktrace, dict):
+def _is_python_sdk_3(event: Mapping[str, Any]) -> bool:
+    # sentry-python 3 started sending exception ids on plain chains; Sentry keeps the old grouping
+    # for it by skipping the exception-group filter (§4.4).
+    version = text(as_dict(event.get("sdk")).get("version")) or ""
+    return event.get("platform") == "python" and version.startswith("3")
+
+
+@dataclass(frozen=True)
+class _ExceptionTree:
+    """Exceptions linked by `mechanism.exception_id` / `parent_id`, by index in the event, for
+    Sentry's exception-group filter (§4.4, RFC 0079): a group counts as its distinct leaf
+    exceptions, alike ones once, rather than as its wrapper."""
+
+    root: int
+    # Each exception's children, last sent first: Sentry builds the tree walking the list backwards,
+    # and that order decides which child is "first" and how same-type leaves are ordered.
+    children: dict[int, list[int]]
+    groups: frozenset[int]
+
+    @classmethod
+    def build(cls, exceptions: list[dict[str, Any]]) -> _ExceptionTree | None:
+        """None when the tree is malformed: an id missing or repeated, an exception its own parent,
+        no root (id 0)."""
+        index_by_id: dict[int, int] = {}
+        children_by_id: dict[int, list[int]] = {}
+        for index in reversed(range(len(exceptions))):
+            mechanism = exceptions[index].get("mechanism")
+            if not isinstance(mechanism, dict):
+                return None
+            own = _exception_id(mechanism.get("exception_id"))
+            parent = _exception_id(mechanism.get("parent_id"))
+            if own is None or own == parent or own in index_by_id:
+                return None
+            index_by_id[own] = index
+            if parent is not None:
+                children_by_id.setdefault(parent, []).append(index)
+        if 0 not in index_by_id:
+            return None
+        groups = frozenset(
+            index
+            for index in index_by_id.values()
+            if exceptions[index]["mechanism"].get("is_exception_group") is True
+        )
+        children = {index: children_by_id.get(own, []) for own, index in index_by_id.items()}
+        return cls(index_by_id[0], children, groups)
+
+    def members(self, exceptions: list[dict[str, Any]], per_exception: list[Variants]) -> list[int] | None:
+        """The exceptions that count, by index, in the order they count; None for all of them as
+        sent (no leaf, or a cycle)."""
+        leaves = self._top_level_leaves()
+        if not leaves:
+            return None
+        leaves.sort(key=lambda index: str(exceptions[index].get("type")), reverse=True)
+        distinct = _collapse_alike(leaves, per_exception)
+        if len(distinct) > 1:
+            return [*distinct, self.root]
+        return self._first_path(distinct[0])
+
+    def _top_level_leaves(self) -> list[int] | None:
+        """The non-group exceptions reached from the root through groups only; None on a cycle."""
+        found, pending, seen = [], [self.root], set()
+        while pending:
+            index = pending.pop()
+            if index in seen:
+                return None
+            seen.add(index)
+            if index in self.groups:
+                pending.extend(reversed(self.children[index]))
+            else:
+                found.append(index)
+        return found
+
+    def _first_path(self, start: int) -> list[int] | None:
+        """`start`, its first child, that one's first child…; None on a cycle."""
+        path, seen = [start], {start}
+        while self.children[path[-1]]:
+            child = self.children[path[-1]][0]
+            if child in seen:
+                return None
+            path.append(child)
+            seen.add(child)
+        return path
+
+
+def _collapse_alike(leaves: list[int], per_exception: list[Variants]) -> list[int]:
+    """The first of each run of neighbours whose components are alike in every variant."""
+    distinct: list[int] = []
+    previous: tuple[Signature, ...] | None = None
+    for index in leaves:
+        likeness = tuple(component.signature() for component in per_exception[index].values())
+        if likeness != previous:
+            distinct.append(index)
+        previous = likeness
+    return distinct
+
+
+def _exception_id(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+# --------------------------------------------------------------------------- stack traces (§4.6)
+
+
+def _stacktrace_variants(stacktrace: object, platform: str, config: GroupingConfig) -> Variants:
+    """The app and system stack-trace components; none for a stack trace without frames, which
+    Relay would have dropped (its frames are required and non-empty)."""
+    frames = [frame for frame in as_list(as_dict(stacktrace).get("frames")) if isinstance(frame, dict)]
+    if not frames:
         return {}
-    frames = _frames_of(stacktrace, platform, config)
-    return {v: Component(v, (_stacktrace(frames, v, platform, config),)) for v in (APP, SYSTEM)}
+    stack = _Stack(
+        frames=frames,
+        components=[frame_component(frame, platform, config) for frame in frames],
+        repeats=_repeats(frames, platform),
+        in_app=[frame.get("in_app") is True for frame in frames],
+        platform=platform,
+    )
+    return {APP: stack.component(APP, config), SYSTEM: stack.component(SYSTEM, config)}
 
 
-def _threads_roots(event: dict[str, Any], platform: str, config: GroupingConfig) -> dict[str, Component]:
+@dataclass(frozen=True)
+class _Stack:
+    """A stack trace's frames and their components, built once for both variants."""
+
+    frames: list[dict[str, Any]]
+    components: list[Component]
+    repeats: list[bool]
+    # A missing in_app means not in app (§3 step 2, last point).
+    in_app: list[bool]
+    platform: str
+
+    def component(self, variant: str, config: GroupingConfig) -> Component:
+        parts = []
+        for frame, repeat, in_app in zip(self.components, self.repeats, self.in_app, strict=True):
+            if repeat:
+                parts.append(frame.excluded("ignored due to recursion"))
+            elif variant == APP and not in_app:
+                parts.append(frame.excluded("non app frame"))
+            else:
+                parts.append(frame)
+        if len(parts) == 1:
+            parts[0] = self._lone_js_frame(parts[0], config)
+        stacktrace = Component("stacktrace", tuple(parts))
+        if stacktrace.contributes:
+            return stacktrace
+        nothing = "in-app" if variant == APP and not any(self.in_app) else "contributing"
+        return stacktrace.excluded(f"ignored because it contains no {nothing} frames")
+
+    def _lone_js_frame(self, component: Component, config: GroupingConfig) -> Component:
+        """A JavaScript stack of one nameless frame says little (§4.6 step 4). Which ones are
+        ignored depends on the config: 2023 has the URL test inverted, a bug kept for stability."""
+        frame = self.frames[0]
+        if not component.contributes or text(frame.get("function")):
+            return component
+        if (text(frame.get("platform")) or self.platform) not in JS_PLATFORMS:
+            return component
+        if is_url(text(frame.get("abs_path")), files_count=True) != config.js_single_frame_ignores_url:
+            return component
+        return component.excluded("ignored single non-URL JavaScript frame")
+
+
+def _repeats(frames: list[dict[str, Any]], platform: str) -> list[bool]:
+    """Whether each frame repeats the one before it exactly: recursion, which counts once."""
+    calls = [
+        (
+            frame.get("abs_path"),
+            frame.get("package"),
+            frame.get("module"),
+            frame.get("filename")
+            if platform != "javascript"
+            else grouping_filename(frame.get("filename"), platform),
+            frame.get("function"),
+            frame.get("lineno"),
+            frame.get("colno"),
+        )
+        for frame in frames
+    ]
+    return [index > 0 and call == calls[index - 1] for index, call in enumerate(calls)]
+
+
+# ------------------------------------------------------------------------------- threads (§4.5)
+
+
+def _threads_strategy(event: Mapping[str, Any], platform: str, config: GroupingConfig) -> Variants:
     threads = values_of(event.get("threads"))
     if not threads:
         return {}
     thread = _pick_thread(threads)
-    frames = _frames_of(thread.get("stacktrace") if thread else None, platform, config)
-    roots = {}
-    for variant in (APP, SYSTEM):
-        stack = _stacktrace(frames, variant, platform, config)
-        component = Component("threads", (stack,))
-        if thread is None or not isinstance(thread.get("stacktrace"), dict):
-            component = component.excluded("ignored because it contains no or more than one thread")
-        roots[variant] = Component(variant, (component,))
-    return roots
+    if thread is None:
+        hint = "ignored because it contains neither a single thread nor exactly one crashed or current thread"
+        return {APP: Component("threads", contributes=False, hint=hint)}
+    stacks = _stacktrace_variants(thread.get("stacktrace"), platform, config)
+    if not stacks:
+        return {APP: Component("threads", contributes=False, hint="ignored because thread has no stacktrace")}
+    return {name: Component("threads", (stack,)) for name, stack in stacks.items()}
 
 
 def _pick_thread(threads: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The single crashed thread, else the single current one, else the only one (§4.5)."""
-    for key in ("crashed", "current"):
-        marked = [t for t in threads if t.get(key) is True]
-        if len(marked) == 1:
-            return marked[0]
-        if len(marked) > 1:
-            return None
-    return threads[0] if len(threads) == 1 else None
+    """The single crashed thread, else the single current one, else the only one."""
+    crashed = [thread for thread in threads if thread.get("crashed") is True]
+    current = [thread for thread in threads if thread.get("current") is True]
+    for candidates in (crashed, current, threads):
+        if len(candidates) == 1:
+            return candidates[0]
+    return None
 
 
-# ----------------------------------------------------------------------------------------- message
+# ------------------------------------------------------------------------------- message (§4.7)
 
 
-def _message_roots(event: dict[str, Any]) -> dict[str, Component]:
-    logentry = event.get("logentry")
-    if not isinstance(logentry, dict):
+def _message_strategy(event: Mapping[str, Any]) -> Variants:
+    raw = _message_text(event)
+    if raw is None:
         return {}
-    # The template, when the SDK sent one, groups "retry %d failed" across all its numbers.
-    raw = text(logentry.get("message")) or text(logentry.get("formatted")) or ""
     normalized = normalize_message(raw)
-    hint = "stripped event-specific values" if normalized != raw else None
-    message = Component("message", (normalized,), contributes_override=True, hint=hint)
-    return {DEFAULT: Component(DEFAULT, (message,))}
+    # Always contributes, even when empty.
+    return {DEFAULT: Component("message", (normalized,), hint=_STRIPPED if normalized != raw else None)}
+
+
+def _message_text(event: Mapping[str, Any]) -> str | None:
+    logentry = event.get("logentry")
+    entry = as_dict(logentry)
+    # The template, when the SDK sent one, groups "retry %d failed" across all its arguments.
+    found = text(entry.get("message")) or text(entry.get("formatted"))
+    if found:
+        return found
+    # Relay turns a plain string `message` into the log entry (§3 step 1).
+    message = event.get("message")
+    if isinstance(message, str) and message:
+        return message
+    return "" if isinstance(logentry, dict) else None
