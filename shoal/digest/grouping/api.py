@@ -1,13 +1,25 @@
 """`calculate_grouping`: from a normalized event to every variant and the ordered hashes that
-decide its issue (grouping.md §3 steps 4-5, §8)."""
+decide its issue (grouping.md §3 steps 2-5, §8)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from shoal.digest.grouping.configs import DEFAULT_CONFIG_ID, get_config
+from shoal.digest.grouping.base_rules import base_rules
+from shoal.digest.grouping.configs import DEFAULT_CONFIG_ID, GroupingConfig, get_config
+from shoal.digest.grouping.fingerprint_rules import (
+    MatchedRule,
+    match_fingerprint_rules,
+    parse_fingerprint_rules,
+)
+from shoal.digest.grouping.fingerprints import (
+    Fingerprint,
+    apply_fingerprint,
+    event_fingerprint,
+    resolve_title,
+)
+from shoal.digest.grouping.stacktrace_rules import classify_frames, parse_stacktrace_rules
 from shoal.digest.grouping.strategies import (
     SYSTEM,
     Variant,
@@ -25,19 +37,66 @@ class GroupingResult:
     hashes: list[str]
     # Every variant computed, contributing or not, with its tree.
     variants: dict[str, Variant]
+    # A matched fingerprint rule's `title="…"`, resolved: the issue's title instead of the usual one.
+    title: str | None = None
 
 
-def calculate_grouping(event: Mapping[str, Any], config_id: str = DEFAULT_CONFIG_ID) -> GroupingResult:
-    """Raises UnknownGroupingConfig for an unknown config id; never for odd event data."""
+def calculate_grouping(
+    event: dict[str, Any],
+    config_id: str = DEFAULT_CONFIG_ID,
+    *,
+    fingerprint_rules: str = "",
+    stacktrace_rules: str = "",
+) -> GroupingResult:
+    """Group `event` with the config and the project's rules (text syntax, docs/grouping.md).
+
+    Like Sentry's normalization, this changes the event in place: stack-trace rules set frames'
+    `in_app` (the SDK's value kept in `data.orig_in_app`) and `data.category`, and a matched
+    fingerprint rule's fingerprint replaces the event's (the SDK's kept in `_fingerprint_info`).
+    Running it again on the changed event gives the same result. Raises UnknownGroupingConfig or
+    RuleSyntaxError for bad settings; never for odd event data.
+    """
     config = get_config(config_id)
+    rules = base_rules(config.id) + parse_stacktrace_rules(stacktrace_rules)
+    classify_frames(event, rules)
+    matched = match_fingerprint_rules(event, parse_fingerprint_rules(fingerprint_rules))
+    fingerprint = event_fingerprint(event, matched)
+    _record_fingerprint(event, fingerprint, matched)
     checksum = checksum_variant(event)
-    variants = {checksum.name: checksum} if checksum else component_variants(event, config)
+    if checksum:
+        variants = {checksum.name: checksum}
+    else:
+        variants = apply_fingerprint(component_variants(event, config, rules), fingerprint, event, config)
     hashes = _ordered_hashes(variants)
     if not hashes:
         fallback = fallback_variant()
         variants[fallback.name] = fallback
         hashes = _ordered_hashes(variants)
-    return GroupingResult(config.id, hashes, variants)
+    title = _title(matched, event, config)
+    if title is not None:
+        event["_fingerprint_info"]["matched_rule"]["title"] = title
+    return GroupingResult(config.id, hashes, variants, title)
+
+
+def _record_fingerprint(event: dict[str, Any], fingerprint: Fingerprint, matched: MatchedRule | None) -> None:
+    """What Sentry records: the fingerprint used, and with a rule, the SDK's and the rule."""
+    client = event.get("_fingerprint_info", {}).get("client_fingerprint", event.get("fingerprint"))
+    event.pop("_fingerprint_info", None)
+    if matched is None:
+        if client is not None:
+            event["fingerprint"] = client
+        return
+    event["fingerprint"] = list(fingerprint.entries)
+    event["_fingerprint_info"] = {
+        "client_fingerprint": client,
+        "matched_rule": {"text": matched.text, "is_builtin": matched.is_builtin},
+    }
+
+
+def _title(matched: MatchedRule | None, event: dict[str, Any], config: GroupingConfig) -> str | None:
+    if matched is None or matched.title is None:
+        return None
+    return resolve_title(matched.title, event, config)
 
 
 def _ordered_hashes(variants: dict[str, Variant]) -> list[str]:

@@ -1,8 +1,8 @@
 """Sentry's two grouping configs that matter, and the option flags in which they differ.
 
 `newstyle:2026-01-20` is the default for new projects; `newstyle:2023-01-11` is what most existing
-Sentry projects still use (grouping.md §2). Both share every strategy; only these flags differ (a
-fourth, for unknown fingerprint variables, belongs to fingerprints, §9, which come later).
+Sentry projects still use (grouping.md §2). Both share every strategy; only these flags and their
+base stack-trace rules differ.
 """
 
 from __future__ import annotations
@@ -21,6 +21,11 @@ class GroupingConfig:
     js_single_frame_ignores_url: bool
     # 2026 replaces the numbers in CPython's multiprocessing bootstrap line (grouping.md §3 step 2).
     parameterize_multiprocessing_context_line: bool
+    # 2023 leaves an unknown fingerprint variable as written; 2026 makes it
+    # "<unrecognized-variable-x>" (grouping.md §2, §9).
+    legacy_unknown_fingerprint_variables: bool
+    # 2026 parameterizes a literal fingerprint entry that equals one of the event's messages (§9).
+    parameterize_message_entries: bool
     # Platforms whose frames contribute their context line (grouping.md §2).
     contextline_platforms: frozenset[str] = frozenset({"javascript", "node", "python", "php", "ruby"})
 
@@ -30,12 +35,16 @@ NEWSTYLE_2026 = GroupingConfig(
     legacy_exception_child_order=False,
     js_single_frame_ignores_url=False,
     parameterize_multiprocessing_context_line=True,
+    legacy_unknown_fingerprint_variables=False,
+    parameterize_message_entries=True,
 )
 NEWSTYLE_2023 = GroupingConfig(
     id="newstyle:2023-01-11",
     legacy_exception_child_order=True,
     js_single_frame_ignores_url=True,
     parameterize_multiprocessing_context_line=False,
+    legacy_unknown_fingerprint_variables=True,
+    parameterize_message_entries=False,
 )
 
 DEFAULT_CONFIG_ID = NEWSTYLE_2026.id

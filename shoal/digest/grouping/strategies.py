@@ -20,6 +20,7 @@ from shoal.digest.grouping.component import Component, Signature, md5_of
 from shoal.digest.grouping.configs import GroupingConfig
 from shoal.digest.grouping.frames import JS_PLATFORMS, frame_component, grouping_filename, is_url
 from shoal.digest.grouping.parameterize import normalize_message
+from shoal.digest.grouping.stacktrace_rules import StacktraceRules, StackVerdict, judge_stack
 from shoal.eventdata import as_dict, as_list, text, values_of
 
 APP, SYSTEM, DEFAULT = "app", "system", "default"
@@ -35,9 +36,14 @@ class Variant:
     """One way of hashing an event: a component tree, a legacy checksum, or the fallback."""
 
     name: str
-    kind: str  # "component", "checksum", "hashed_checksum" or "fallback"
+    # "component", "checksum", "hashed_checksum", "fallback", or a fingerprint kind:
+    # "custom_client_fingerprint", "custom_server_fingerprint", "built_in_fingerprint",
+    # "salted_component" (a component variant hashed with a hybrid fingerprint).
+    kind: str
     hash: str | None
     root: Component | None = None
+    # What a fingerprint variant hashed: the resolved fingerprint, `{{ default }}` in place.
+    values: tuple[str, ...] = ()
 
     @property
     def contributes(self) -> bool:
@@ -60,13 +66,15 @@ def fallback_variant() -> Variant:
     return Variant("fallback", "fallback", md5_of([]))
 
 
-def component_variants(event: Mapping[str, Any], config: GroupingConfig) -> dict[str, Variant]:
+def component_variants(
+    event: Mapping[str, Any], config: GroupingConfig, rules: StacktraceRules
+) -> dict[str, Variant]:
     """Every strategy's variants, combined by variant name, the winning strategy's counting."""
     platform = text(event.get("platform")) or "other"
     results = [
-        ("exception", _exception_strategy(event, platform, config)),
-        ("threads", _threads_strategy(event, platform, config)),
-        ("stacktrace", _stacktrace_variants(event.get("stacktrace"), platform, config)),
+        ("exception", _exception_strategy(event, platform, config, rules)),
+        ("threads", _threads_strategy(event, platform, config, rules)),
+        ("stacktrace", _stacktrace_variants(event.get("stacktrace"), None, platform, config, rules)),
         ("message", _message_strategy(event)),
     ]
     results = _apply_precedence([(name, _prefer_stacks(_drop_system_duplicate(v))) for name, v in results])
@@ -117,13 +125,15 @@ def _overridden(variants: Variants, hint: str) -> Variants:
 # ------------------------------------------------------------------------- exceptions (§4.3, §4.4)
 
 
-def _exception_strategy(event: Mapping[str, Any], platform: str, config: GroupingConfig) -> Variants:
+def _exception_strategy(
+    event: Mapping[str, Any], platform: str, config: GroupingConfig, rules: StacktraceRules
+) -> Variants:
     exceptions = values_of(event.get("exception"))
     if not exceptions:
         return {}
     tree = _ExceptionTree.build(exceptions) if len(exceptions) > 1 and not _is_python_sdk_3(event) else None
     per_exception = [
-        _exception_variants(exception, platform, config, compared=tree is not None)
+        _exception_variants(exception, platform, config, rules, compared=tree is not None)
         for exception in exceptions
     ]
     kept = (tree and tree.members(exceptions, per_exception)) or list(range(len(exceptions)))
@@ -138,11 +148,11 @@ def _exception_strategy(event: Mapping[str, Any], platform: str, config: Groupin
 
 
 def _exception_variants(
-    exception: dict[str, Any], platform: str, config: GroupingConfig, compared: bool
+    exception: dict[str, Any], platform: str, config: GroupingConfig, rules: StacktraceRules, compared: bool
 ) -> Variants:
     type_ = _type(exception)
     # An exception without a stack trace exists only in the app variant.
-    stacks = _stacktrace_variants(exception.get("stacktrace"), platform, config) or {
+    stacks = _stacktrace_variants(exception.get("stacktrace"), exception, platform, config, rules) or {
         APP: Component("stacktrace")
     }
     raw = text(exception.get("value")) or ""
@@ -283,7 +293,13 @@ def _exception_id(value: object) -> int | None:
 # --------------------------------------------------------------------------- stack traces (§4.6)
 
 
-def _stacktrace_variants(stacktrace: object, platform: str, config: GroupingConfig) -> Variants:
+def _stacktrace_variants(
+    stacktrace: object,
+    exception: Mapping[str, Any] | None,
+    platform: str,
+    config: GroupingConfig,
+    rules: StacktraceRules,
+) -> Variants:
     """The app and system stack-trace components; none for a stack trace without frames, which
     Relay would have dropped (its frames are required and non-empty)."""
     frames = [frame for frame in as_list(as_dict(stacktrace).get("frames")) if isinstance(frame, dict)]
@@ -295,6 +311,7 @@ def _stacktrace_variants(stacktrace: object, platform: str, config: GroupingConf
         repeats=_repeats(frames, platform),
         in_app=[frame.get("in_app") is True for frame in frames],
         platform=platform,
+        verdict=judge_stack(rules, frames, exception, platform),
     )
     return {APP: stack.component(APP, config), SYSTEM: stack.component(SYSTEM, config)}
 
@@ -309,23 +326,54 @@ class _Stack:
     # A missing in_app means not in app (§3 step 2, last point).
     in_app: list[bool]
     platform: str
+    # What the stack-trace rules' `+group`, `-group`, `max-frames` and `min-frames` say (§11.3).
+    verdict: StackVerdict
 
     def component(self, variant: str, config: GroupingConfig) -> Component:
         parts = []
-        for frame, repeat, in_app in zip(self.components, self.repeats, self.in_app, strict=True):
+        frames = zip(self.components, self.repeats, self.in_app, self.verdict.frames, strict=True)
+        for frame, repeat, in_app, ruled in frames:
             if repeat:
                 parts.append(frame.excluded("ignored due to recursion"))
             elif variant == APP and not in_app:
                 parts.append(frame.excluded("non app frame"))
+            elif ruled.contributes is False:
+                parts.append(frame.excluded(f"ignored by stack trace rule ({ruled.rule})"))
             else:
                 parts.append(frame)
         if len(parts) == 1:
             parts[0] = self._lone_js_frame(parts[0], config)
+        parts = self._keep_last_frames(parts)
         stacktrace = Component("stacktrace", tuple(parts))
         if stacktrace.contributes:
-            return stacktrace
+            return self._at_least_min_frames(stacktrace, parts)
         nothing = "in-app" if variant == APP and not any(self.in_app) else "contributing"
         return stacktrace.excluded(f"ignored because it contains no {nothing} frames")
+
+    def _keep_last_frames(self, parts: list[Component]) -> list[Component]:
+        """`max-frames=N`: only the N contributing frames closest to the crash count."""
+        limit = self.verdict.max_frames
+        if limit is None:
+            return parts
+        kept: list[Component] = []
+        counted = 0
+        hint = f"ignored because only {limit} {_frames_word(limit)} count"
+        for part in reversed(parts):
+            over_limit = part.contributes and counted >= limit
+            counted += part.contributes
+            kept.append(part.excluded(hint) if over_limit else part)
+        return kept[::-1]
+
+    def _at_least_min_frames(self, stacktrace: Component, parts: list[Component]) -> Component:
+        """`min-frames=N`: a stack trace with fewer contributing frames does not count."""
+        limit = self.verdict.min_frames
+        count = sum(part.contributes for part in parts)
+        if limit is None or count >= limit:
+            return stacktrace
+        return stacktrace.excluded(
+            f"discarded because stack trace only contains {count} {_frames_word(count)} "
+            "which is under the configured threshold"
+        )
 
     def _lone_js_frame(self, component: Component, config: GroupingConfig) -> Component:
         """A JavaScript stack of one nameless frame says little (§4.6 step 4). Which ones are
@@ -338,6 +386,10 @@ class _Stack:
         if is_url(text(frame.get("abs_path")), files_count=True) != config.js_single_frame_ignores_url:
             return component
         return component.excluded("ignored single non-URL JavaScript frame")
+
+
+def _frames_word(count: int) -> str:
+    return "frame" if count == 1 else "frames"
 
 
 def _repeats(frames: list[dict[str, Any]], platform: str) -> list[bool]:
@@ -362,7 +414,9 @@ def _repeats(frames: list[dict[str, Any]], platform: str) -> list[bool]:
 # ------------------------------------------------------------------------------- threads (§4.5)
 
 
-def _threads_strategy(event: Mapping[str, Any], platform: str, config: GroupingConfig) -> Variants:
+def _threads_strategy(
+    event: Mapping[str, Any], platform: str, config: GroupingConfig, rules: StacktraceRules
+) -> Variants:
     threads = values_of(event.get("threads"))
     if not threads:
         return {}
@@ -370,7 +424,7 @@ def _threads_strategy(event: Mapping[str, Any], platform: str, config: GroupingC
     if thread is None:
         hint = "ignored because it contains neither a single thread nor exactly one crashed or current thread"
         return {APP: Component("threads", contributes=False, hint=hint)}
-    stacks = _stacktrace_variants(thread.get("stacktrace"), platform, config)
+    stacks = _stacktrace_variants(thread.get("stacktrace"), None, platform, config, rules)
     if not stacks:
         return {APP: Component("threads", contributes=False, hint="ignored because thread has no stacktrace")}
     return {name: Component("threads", (stack,)) for name, stack in stacks.items()}

@@ -194,15 +194,19 @@ def test_a_variant_tree_lists_what_counted_and_keeps_the_rest_with_a_reason() ->
     assert children(own)[1].hint == "ignored because module takes precedence"
 
 
-def test_a_frame_without_in_app_is_not_in_app_and_the_event_is_left_alone() -> None:
-    library = {"module": "lib.io", "function": "write", "context_line": "w()"}
+def test_a_frame_without_in_app_is_marked_not_in_app_and_grouping_again_changes_nothing() -> None:
+    library: dict[str, Any] = {"module": "lib.io", "function": "write", "context_line": "w()"}
     event = python_event(exception("OSError", "disk full", library, frame("shop.io", "save", "write()")))
-    before = copy.deepcopy(event)
-    assert hashes(event) == [
+    expected = [
         md5("OSError", "shop.io", "save", "write()"),
         md5("OSError", "lib.io", "write", "w()", "shop.io", "save", "write()"),
     ]
-    assert event == before
+    assert hashes(event) == expected
+    # As Sentry's normalization does (grouping.md §3 step 2): the stored event says what was used.
+    assert library["in_app"] is False
+    grouped_once = copy.deepcopy(event)
+    assert hashes(event) == expected
+    assert event == grouped_once
 
 
 def test_an_error_entirely_in_library_code_groups_on_the_system_stack() -> None:
