@@ -1,4 +1,4 @@
-"""The `shoal` command: run, web, worker, migrate, createuser, project, status.
+"""The `shoal` command: run, web, worker, migrate, createuser, project, status, grouping.
 
 Heavy imports happen inside each command, so `shoal status` starts quickly enough to be polled.
 Errors a user can fix end the command with one clear line and a non-zero exit code.
@@ -28,7 +28,7 @@ def cli() -> None:
     """Shoal: a self-hosted error tracker for the Sentry SDKs."""
 
 
-def _config() -> Config:
+def command_config() -> Config:
     try:
         config = load_config()
     except ConfigError as exc:
@@ -41,7 +41,7 @@ def _config() -> Config:
     return config
 
 
-def _engine(config: Config) -> Engine:
+def command_engine(config: Config) -> Engine:
     from shoal.store.db import create_store_engine
 
     return create_store_engine(config.database_url)
@@ -50,13 +50,13 @@ def _engine(config: Config) -> Engine:
 @cli.command()
 def run() -> None:
     """Run everything: the web server (UI, API, ingest) and the digest workers."""
-    _serve(_config(), with_workers=True)
+    _serve(command_config(), with_workers=True)
 
 
 @cli.command()
 def web() -> None:
     """Run only the web server (UI, API, ingest); run `shoal worker` processes beside it."""
-    _serve(_config(), with_workers=False)
+    _serve(command_config(), with_workers=False)
 
 
 def _serve(config: Config, with_workers: bool) -> None:
@@ -119,7 +119,7 @@ def worker(parent_pid: int | None, niceness: int) -> None:
     from shoal.processes import watch_parent
     from shoal.spool.sqlite import SqliteSpool
 
-    config = _config()
+    config = command_config()
     os.nice(niceness)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -129,7 +129,7 @@ def worker(parent_pid: int | None, niceness: int) -> None:
     limits = DigestLimits(config.max_envelope_bytes, config.max_event_bytes)
     spool = SqliteSpool(config.spool_path, durable_writes=False)
     try:
-        DigestWorker(spool, _engine(config), limits, config.digest_lease_seconds).run_forever(stop)
+        DigestWorker(spool, command_engine(config), limits, config.digest_lease_seconds).run_forever(stop)
     finally:
         spool.close()
 
@@ -139,9 +139,9 @@ def migrate() -> None:
     """Create or upgrade the store's tables."""
     from shoal.store.migrate import migrate as run_migrations
 
-    config = _config()
+    config = command_config()
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    run_migrations(_engine(config))
+    run_migrations(command_engine(config))
     click.echo("The store is up to date.")
 
 
@@ -156,7 +156,7 @@ def createuser(email: str, password: str, superuser: bool, role: str) -> None:
     from shoal.store import users
     from shoal.store.db import write_transaction
 
-    engine = _engine(_config())
+    engine = command_engine(command_config())
     try:
         with write_transaction(engine) as conn:
             user = users.create_user(conn, email, password, is_superuser=superuser)
@@ -181,9 +181,9 @@ def project_create(name: str, platform: str) -> None:
     from shoal.store import projects
     from shoal.store.db import write_transaction
 
-    config = _config()
+    config = command_config()
     try:
-        with write_transaction(_engine(config)) as conn:
+        with write_transaction(command_engine(config)) as conn:
             info = projects.create_project(
                 conn, default_organization_id(conn), name, platform, DEFAULT_CONFIG_ID
             )
@@ -200,8 +200,8 @@ def project_list(as_json: bool) -> None:
     """List projects with their DSNs."""
     from shoal.store import projects
 
-    config = _config()
-    with _engine(config).connect() as conn:
+    config = command_config()
+    with command_engine(config).connect() as conn:
         rows = []
         for info in projects.list_projects(conn):
             key = projects.first_enabled_key(conn, info.id)
@@ -231,13 +231,13 @@ def status(as_json: bool) -> None:
     from shoal.spool.sqlite import SqliteSpool
     from shoal.store.status import project_counts
 
-    config = _config()
+    config = command_config()
     spool = SqliteSpool(config.spool_path, durable_writes=False)
     try:
         backlog, dead = spool.backlog(), spool.dead_letters()
     finally:
         spool.close()
-    with _engine(config).connect() as conn:
+    with command_engine(config).connect() as conn:
         counts = project_counts(conn)
     report = {
         "backlog": backlog,
@@ -250,3 +250,9 @@ def status(as_json: bool) -> None:
     click.echo(f"Spool: {backlog} waiting, {dead} dead letters")
     for c in counts:
         click.echo(f"{c.id:>4}  {c.slug:<30} {c.events:>10} events {c.issues:>8} issues")
+
+
+# Command groups that live in their own module; imported last, since they use the helpers above.
+from shoal.grouping_commands import grouping  # noqa: E402
+
+cli.add_command(grouping)

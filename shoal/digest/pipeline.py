@@ -16,8 +16,8 @@ import orjson
 
 from shoal import outcomes
 from shoal.digest.client_reports import client_report_outcomes
-from shoal.digest.grouping import calculate_grouping
 from shoal.digest.normalize import InvalidEvent, NormalizeContext, normalize_event
+from shoal.digest.project_grouping import group_event
 from shoal.digest.summary import IssueSummary, summarize
 from shoal.digest.tags import event_tags, user_tag_value
 from shoal.digest.timestamps import parse_timestamp
@@ -27,6 +27,7 @@ from shoal.ingest.envelope import Item, parse_envelope
 from shoal.outcomes import Category, Outcome, OutcomeKey
 from shoal.spool.base import SpoolEntry
 from shoal.store.events import PayloadCodec
+from shoal.store.projects import ProjectGrouping
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,23 +67,23 @@ class Pipeline:
         self._limits = limits
         self._codec = codec
 
-    def digest_entry(self, entry: SpoolEntry, grouping_config: str, into: Digested) -> None:
+    def digest_entry(self, entry: SpoolEntry, grouping: ProjectGrouping, into: Digested) -> None:
         """Add what `entry` holds to `into`. Raises only on a Shoal bug (the caller buries the entry)."""
         limit = self._limits.max_envelope_bytes if entry.kind == "envelope" else self._limits.max_event_bytes
         body = decode_body(entry.body, entry.content_encoding, limit)
         if entry.kind == "store":
-            self._digest_event(body, entry, None, grouping_config, into)
+            self._digest_event(body, entry, None, grouping, into)
             return
         envelope = parse_envelope(body)
         sent_at = parse_timestamp(envelope.headers.get("sent_at"))
         for item in envelope.items:
-            self._digest_item(item, entry, sent_at, grouping_config, into)
+            self._digest_item(item, entry, sent_at, grouping, into)
 
     def _digest_item(
-        self, item: Item, entry: SpoolEntry, sent_at: float | None, grouping_config: str, into: Digested
+        self, item: Item, entry: SpoolEntry, sent_at: float | None, grouping: ProjectGrouping, into: Digested
     ) -> None:
         if item.type == "event":
-            self._digest_event(item.payload, entry, sent_at, grouping_config, into)
+            self._digest_event(item.payload, entry, sent_at, grouping, into)
         elif item.type == "client_report":
             into.outcomes.update(client_report_outcomes(entry.project_id, item.payload))
         else:
@@ -92,7 +93,12 @@ class Pipeline:
             into.outcomes[key] += quantity
 
     def _digest_event(
-        self, payload: bytes, entry: SpoolEntry, sent_at: float | None, grouping_config: str, into: Digested
+        self,
+        payload: bytes,
+        entry: SpoolEntry,
+        sent_at: float | None,
+        grouping: ProjectGrouping,
+        into: Digested,
     ) -> None:
         try:
             raw = orjson.loads(payload)
@@ -109,12 +115,10 @@ class Pipeline:
                 OutcomeKey(entry.project_id, Category.ERROR, Outcome.INVALID, outcomes.NOT_AN_OBJECT)
             ] += 1
             return
-        into.events.append(self._prepare(event, entry.project_id, grouping_config))
+        into.events.append(self._prepare(event, entry.project_id, grouping))
 
-    def _prepare(self, event: dict[str, Any], project_id: int, grouping_config: str) -> DigestedEvent:
-        grouping = calculate_grouping(event, grouping_config)
-        event["grouping_config"] = {"id": grouping.config_id}
-        event["hashes"] = grouping.hashes
+    def _prepare(self, event: dict[str, Any], project_id: int, settings: ProjectGrouping) -> DigestedEvent:
+        grouping = group_event(event, settings)
         return DigestedEvent(
             project_id=project_id,
             event_id=event["event_id"],

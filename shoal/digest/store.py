@@ -80,14 +80,20 @@ def store_batch(
     events.insert_events(
         conn, [_new_event(e, issue_id) for e, issue_id in zip(fresh, issue_ids, strict=True)]
     )
-    issues.apply_issue_updates(conn, _issue_updates(fresh, issue_ids))
-    tag_counts = _tag_counts(fresh, issue_ids)
-    aggregates.add_tag_counts(conn, tag_counts)
-    aggregates.add_issue_counts(conn, *_time_buckets(fresh, issue_ids))
-    issues.recount_users(conn, {issue_id for issue_id, key, _ in tag_counts if key == "user"})
+    count_into_issues(conn, fresh, issue_ids)
     accepted = Counter(OutcomeKey(e.project_id, Category.ERROR, Outcome.ACCEPTED, "") for e in fresh)
     aggregates.add_outcomes(conn, int(now // 3600), outcomes + accepted)
     return StoreResult(stored=len(fresh), duplicates=len(batch) - len(fresh), new_issue_ids=new_issue_ids)
+
+
+def count_into_issues(conn: Connection, batch: list[DigestedEvent], issue_ids: list[int]) -> None:
+    """Add events to their issues' counters, tag counts, per-minute and per-hour counts and users
+    seen. Also how merging and regrouping rebuild an issue: by counting its events again."""
+    issues.apply_issue_updates(conn, _issue_updates(batch, issue_ids))
+    tag_counts = _tag_counts(batch, issue_ids)
+    aggregates.add_tag_counts(conn, tag_counts)
+    aggregates.add_issue_counts(conn, *_time_buckets(batch, issue_ids))
+    issues.recount_users(conn, {issue_id for issue_id, key, _ in tag_counts if key == "user"})
 
 
 def _without_duplicates(conn: Connection, batch: list[DigestedEvent]) -> list[DigestedEvent]:
@@ -119,7 +125,7 @@ def _assign_issues(conn: Connection, batch: list[DigestedEvent]) -> tuple[list[i
     for e in batch:
         issue_id = next((known[(e.project_id, h)] for h in e.hashes if (e.project_id, h) in known), None)
         if issue_id is None:
-            issue_id = issues.create_issue(conn, _new_issue(e))
+            issue_id = issues.create_issue(conn, new_issue_for(e))
             new_issue_ids.append(issue_id)
         for h in e.hashes:
             if (e.project_id, h) not in known:
@@ -137,7 +143,8 @@ def _by_project(batch: list[DigestedEvent]) -> dict[int, list[DigestedEvent]]:
     return members
 
 
-def _new_issue(e: DigestedEvent) -> issues.NewIssue:
+def new_issue_for(e: DigestedEvent) -> issues.NewIssue:
+    """The issue a first event starts: its headline, level, platform, time and release."""
     s = e.summary
     return issues.NewIssue(
         e.project_id, s.type, s.title, s.culprit, e.level, e.platform, s.metadata, e.timestamp, e.release

@@ -29,6 +29,16 @@ class IssueSummary:
 
 
 def summarize(event: dict[str, Any]) -> IssueSummary:
+    summary = _summary(event)
+    # A fingerprint rule's `title="…"` names the issue instead (grouping.md §10.1).
+    rule_title = ((event.get("_fingerprint_info") or {}).get("matched_rule") or {}).get("title")
+    if isinstance(rule_title, str) and rule_title:
+        title = _truncate(rule_title, _MESSAGE_TITLE_CHARS)
+        return IssueSummary(summary.type, title, summary.culprit, {**summary.metadata, "title": title})
+    return summary
+
+
+def _summary(event: dict[str, Any]) -> IssueSummary:
     exception = _main_exception(event)
     culprit = _culprit(event)
     if exception is not None and (exception.get("type") or not _message(event)):

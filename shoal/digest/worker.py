@@ -26,7 +26,7 @@ from shoal.spool.base import ClaimedEntry, Spool
 from shoal.store import aggregates
 from shoal.store.db import write_transaction
 from shoal.store.events import PayloadCodec
-from shoal.store.projects import grouping_configs
+from shoal.store.projects import ProjectGrouping, project_groupings
 
 log = logging.getLogger(__name__)
 
@@ -97,21 +97,21 @@ class DigestWorker:
     def _digest(self, claimed: Sequence[ClaimedEntry]) -> tuple[Digested, list[tuple[ClaimedEntry, str]]]:
         digested = Digested()
         buried: list[tuple[ClaimedEntry, str]] = []
-        configs = self._grouping_configs({c.entry.project_id for c in claimed})
+        groupings = self._project_groupings({c.entry.project_id for c in claimed})
         for c in claimed:
             project_id = c.entry.project_id
-            if project_id not in configs:
+            if project_id not in groupings:
                 log.warning("dropping spool entry %d: project %d no longer exists", c.id, project_id)
                 buried.append((c, "project deleted"))
                 continue
-            reason = self._digest_one(c, configs[project_id], digested)
+            reason = self._digest_one(c, groupings[project_id], digested)
             if reason is not None:
                 buried.append((c, reason))
                 key = OutcomeKey(project_id, Category.ERROR, Outcome.INVALID, outcomes.PROCESSING_ERROR)
                 digested.outcomes[key] += 1
         return digested, buried
 
-    def _digest_one(self, claimed: ClaimedEntry, grouping_config: str, into: Digested) -> str | None:
+    def _digest_one(self, claimed: ClaimedEntry, grouping: ProjectGrouping, into: Digested) -> str | None:
         """Digest one entry into `into`; return why it must be buried, or None."""
         if claimed.attempts > MAX_ATTEMPTS:
             log.error(
@@ -121,7 +121,7 @@ class DigestWorker:
         # Digest into a scratch batch first, so a failure halfway leaves nothing of this entry behind.
         scratch = Digested()
         try:
-            self._pipeline.digest_entry(claimed.entry, grouping_config, scratch)
+            self._pipeline.digest_entry(claimed.entry, grouping, scratch)
         except Exception as exc:
             log.exception("burying spool entry %d: digest failed", claimed.id)
             return f"digest failed: {type(exc).__name__}: {exc}"[:500]
@@ -129,9 +129,9 @@ class DigestWorker:
         into.outcomes.update(scratch.outcomes)
         return None
 
-    def _grouping_configs(self, project_ids: set[int]) -> dict[int, str]:
+    def _project_groupings(self, project_ids: set[int]) -> dict[int, ProjectGrouping]:
         with self._engine.connect() as conn:
-            return grouping_configs(conn, project_ids)
+            return project_groupings(conn, project_ids)
 
     def _maybe_prune(self) -> None:
         now = self._clock.now()

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 import zstandard
-from sqlalchemy import Connection, Row, and_, insert, or_, select
+from sqlalchemy import Connection, Row, and_, func, insert, or_, select, update
 
 from shoal.store.schema import event
 
@@ -182,3 +182,98 @@ def _stored(row: Row[Any], codec: PayloadCodec) -> StoredEvent:
     return StoredEvent(
         row.id, row.event_id, row.issue_id, row.timestamp, row.received, codec.decode(row.payload)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """A stored event with everything needed to count it again or group it again."""
+
+    id: int
+    project_id: int
+    event_id: str
+    issue_id: int
+    timestamp: float
+    received: float
+    level: str
+    release: str | None
+    environment: str | None
+    user_key: str | None
+    grouping_config: str
+    hashes: list[str]
+    payload: bytes
+
+
+def event_records(
+    conn: Connection, *, issue_ids: Iterable[int] = (), project_id: int | None = None, since: float = 0
+) -> list[EventRecord]:
+    """The events of some issues, or of a project received since `since`, oldest first."""
+    where = (
+        event.c.issue_id.in_(sorted(issue_ids)) if project_id is None else event.c.project_id == project_id
+    )
+    rows = conn.execute(
+        select(event).where(where, event.c.received >= since).order_by(event.c.received, event.c.id)
+    )
+    return [
+        EventRecord(
+            id=row.id,
+            project_id=row.project_id,
+            event_id=row.event_id,
+            issue_id=row.issue_id,
+            timestamp=row.timestamp,
+            received=row.received,
+            level=row.level,
+            release=row.release,
+            environment=row.environment,
+            user_key=row.user_key,
+            grouping_config=row.grouping_config,
+            hashes=orjson.loads(row.hashes),
+            payload=row.payload,
+        )
+        for row in rows
+    ]
+
+
+def move_events(conn: Connection, event_ids: Iterable[int], to_issue: int) -> None:
+    """Move events (by row id) to another issue."""
+    ids = sorted(event_ids)
+    if ids:
+        conn.execute(update(event).where(event.c.id.in_(ids)).values(issue_id=to_issue))
+
+
+def regrouped(
+    conn: Connection,
+    record: EventRecord,
+    *,
+    issue_id: int,
+    grouping_config: str,
+    hashes: list[str],
+    payload: bytes,
+) -> None:
+    """Record an event's new grouping: its issue, config, hashes and the payload that shows them."""
+    conn.execute(
+        update(event)
+        .where(event.c.id == record.id)
+        .values(
+            issue_id=issue_id,
+            grouping_config=grouping_config,
+            hashes=orjson.dumps(hashes).decode(),
+            payload=payload,
+        )
+    )
+
+
+def events_per_issue(conn: Connection, project_id: int) -> dict[int, int]:
+    rows = conn.execute(
+        select(event.c.issue_id, func.count())
+        .where(event.c.project_id == project_id)
+        .group_by(event.c.issue_id)
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+def find_event(conn: Connection, codec: PayloadCodec, event_id: str) -> tuple[int, StoredEvent] | None:
+    """An event by its id in any project, with the project's id."""
+    row = conn.execute(
+        _event_select().add_columns(event.c.project_id).where(event.c.event_id == event_id)
+    ).first()
+    return (row.project_id, _stored(row, codec)) if row else None

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Row, bindparam, case, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, case, delete, func, insert, select, update
 
-from shoal.store.schema import issue, issue_hash, issue_tag, project
+from shoal.store.schema import issue, issue_count_hour, issue_count_minute, issue_hash, issue_tag, project
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,3 +254,53 @@ def tag_breakdown(conn: Connection, issue_id: int, top: int = 5) -> list[TagBrea
         entry = breakdowns.setdefault(row.key, TagBreakdown(row.key, int(row.total), int(row.distinct), []))
         entry.top.append((row.value, int(row.times_seen)))
     return list(breakdowns.values())
+
+
+# ---------------------------------------------------------------- moving events between issues
+
+
+def hashes_of_issue(conn: Connection, issue_id: int) -> list[str]:
+    rows = conn.execute(
+        select(issue_hash.c.hash).where(issue_hash.c.issue_id == issue_id).order_by(issue_hash.c.hash)
+    )
+    return [row.hash for row in rows]
+
+
+def move_hashes(conn: Connection, project_id: int, hashes: Iterable[str], to_issue: int) -> None:
+    wanted = list(hashes)
+    if wanted:
+        conn.execute(
+            update(issue_hash)
+            .where(issue_hash.c.project_id == project_id, issue_hash.c.hash.in_(wanted))
+            .values(issue_id=to_issue)
+        )
+
+
+def forget_project_hashes(conn: Connection, project_id: int) -> None:
+    """Drop every hash → issue link of a project, before regrouping builds them anew."""
+    conn.execute(delete(issue_hash).where(issue_hash.c.project_id == project_id))
+
+
+def reset_issue_counts(conn: Connection, issue_ids: Iterable[int]) -> None:
+    """Zero the counters and drop the aggregates of these issues, so that counting their events again
+    rebuilds them (`shoal.digest.store.count_into_issues`)."""
+    ids = sorted(issue_ids)
+    if not ids:
+        return
+    for table in (issue_tag, issue_count_minute, issue_count_hour):
+        conn.execute(delete(table).where(table.c.issue_id.in_(ids)))
+    conn.execute(
+        update(issue)
+        .where(issue.c.id.in_(ids))
+        .values(times_seen=0, users_seen=0, first_seen=float("inf"), last_seen=float("-inf"))
+    )
+
+
+def set_first_release(conn: Connection, issue_id: int, release: str | None) -> None:
+    conn.execute(update(issue).where(issue.c.id == issue_id).values(first_release=release))
+
+
+def delete_issues(conn: Connection, issue_ids: Iterable[int]) -> None:
+    ids = sorted(issue_ids)
+    if ids:
+        conn.execute(delete(issue).where(issue.c.id.in_(ids)))

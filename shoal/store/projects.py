@@ -9,9 +9,18 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, Row, func, insert, select
+from sqlalchemy import Connection, Row, func, insert, select, update
 
 from shoal.store.schema import organization, project, project_key
+
+
+@dataclass(frozen=True)
+class ProjectGrouping:
+    """How a project groups its events: the config id and its rules, in Sentry's text syntax."""
+
+    config_id: str
+    fingerprint_rules: str = ""
+    stacktrace_rules: str = ""
 
 
 @dataclass(frozen=True)
@@ -21,7 +30,11 @@ class ProjectInfo:
     slug: str
     name: str
     platform: str
-    grouping_config: str
+    grouping: ProjectGrouping
+
+    @property
+    def grouping_config(self) -> str:
+        return self.grouping.config_id
 
 
 @dataclass(frozen=True)
@@ -73,7 +86,7 @@ def create_project(
         .returning(project.c.id)
     ).scalar_one()
     create_key(conn, project_id, label="Default")
-    return ProjectInfo(project_id, organization_id, slug, name, platform, grouping_config)
+    return ProjectInfo(project_id, organization_id, slug, name, platform, ProjectGrouping(grouping_config))
 
 
 def create_key(conn: Connection, project_id: int, label: str) -> str:
@@ -126,9 +139,32 @@ def dsn(public_url: str, public_key: str, project_id: int) -> str:
     return f"{parts.scheme}://{public_key}@{parts.netloc}{parts.path.rstrip('/')}/{project_id}"
 
 
-def grouping_configs(conn: Connection, project_ids: set[int]) -> dict[int, str]:
-    rows = conn.execute(select(project.c.id, project.c.grouping_config).where(project.c.id.in_(project_ids)))
-    return {row.id: row.grouping_config for row in rows}
+def project_groupings(conn: Connection, project_ids: set[int]) -> dict[int, ProjectGrouping]:
+    rows = conn.execute(
+        select(
+            project.c.id, project.c.grouping_config, project.c.fingerprint_rules, project.c.stacktrace_rules
+        ).where(project.c.id.in_(project_ids))
+    )
+    return {row.id: _grouping(row) for row in rows}
+
+
+def set_project_grouping(conn: Connection, project_id: int, grouping: ProjectGrouping) -> None:
+    """Save a project's grouping settings; the caller has validated the rules. New events follow at
+    once; stored ones move only when regrouped."""
+    conn.execute(
+        update(project)
+        .where(project.c.id == project_id)
+        .values(
+            grouping_config=grouping.config_id,
+            fingerprint_rules=grouping.fingerprint_rules,
+            stacktrace_rules=grouping.stacktrace_rules,
+        )
+    )
+
+
+def _grouping(row: Any) -> ProjectGrouping:
+    """From a row with the project's grouping columns."""
+    return ProjectGrouping(row.grouping_config, row.fingerprint_rules, row.stacktrace_rules)
 
 
 def _project_info(row: Row[Any]) -> ProjectInfo:
@@ -138,5 +174,12 @@ def _project_info(row: Row[Any]) -> ProjectInfo:
         slug=row.slug,
         name=row.name,
         platform=row.platform,
-        grouping_config=row.grouping_config,
+        grouping=_grouping(row),
     )
+
+
+def lock_project(conn: Connection, project_id: int) -> None:
+    """Hold the project's row until the transaction ends. The digest locks it first in every batch
+    (`shoal.digest.store`), so on PostgreSQL a merge or regroup holding it cannot interleave with a
+    batch for the same project. SQLite's single writer already serializes them."""
+    conn.execute(select(project.c.id).where(project.c.id == project_id).with_for_update())

@@ -83,6 +83,9 @@ project = Table(
     Column("name", String(200), nullable=False),
     Column("platform", String(64), nullable=False),
     Column("grouping_config", String(64), nullable=False),
+    # The project's grouping rules in Sentry's text syntax (docs/grouping.md), "" for none.
+    Column("fingerprint_rules", Text, nullable=False, server_default=""),
+    Column("stacktrace_rules", Text, nullable=False, server_default=""),
     Column("next_short_id", Integer, nullable=False, default=1),
     Column("events_stored", BigInteger, nullable=False, default=0),
     Column("created_at", Float, nullable=False),

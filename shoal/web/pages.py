@@ -18,6 +18,7 @@ from shoal.store import events, issues, projects
 from shoal.store.events import PayloadCodec
 from shoal.web.auth import Viewer, current_viewer, engine_of
 from shoal.web.event_view import EventView
+from shoal.web.grouping_view import event_explanation
 
 ISSUES_PER_PAGE = 50
 EVENTS_PER_PAGE = 50
@@ -57,7 +58,7 @@ def project_list(request: Request) -> Response:
                         "issues": issues.count_issues(conn, project.id),
                     }
                 )
-    return _render(request, viewer, "projects.html", {"rows": rows})
+    return render(request, viewer, "projects.html", {"rows": rows})
 
 
 def issue_list(request: Request) -> Response:
@@ -65,12 +66,12 @@ def issue_list(request: Request) -> Response:
     project_id = int(request.path_params["project_id"])
     page = _page_number(request)
     with engine_of(request).connect() as conn:
-        project = _visible_project(conn, viewer, project_id)
+        project = visible_project(conn, viewer, project_id)
         total = issues.count_issues(conn, project_id)
         rows = issues.list_issues(conn, project_id, ISSUES_PER_PAGE, (page - 1) * ISSUES_PER_PAGE)
         key = projects.first_enabled_key(conn, project_id)
     dsn = projects.dsn(request.app.state.config.public_url, key, project_id) if key else None
-    return _render(
+    return render(
         request,
         viewer,
         "issues.html",
@@ -90,7 +91,7 @@ def issue_detail(request: Request) -> Response:
     issue_id = int(request.path_params["issue_id"])
     event_id = request.path_params.get("event_id")
     with engine_of(request).connect() as conn:
-        issue, project = _visible_issue(conn, viewer, issue_id)
+        issue, project = visible_issue(conn, viewer, issue_id)
         event = (
             events.get_event(conn, _codec(), issue_id, event_id)
             if event_id
@@ -100,7 +101,8 @@ def issue_detail(request: Request) -> Response:
             raise HTTPException(404, "No such event in this issue.")
         neighbours = events.event_neighbours(conn, issue_id, event) if event else None
         tags = issues.tag_breakdown(conn, issue_id)
-    return _render(
+        hashes = issues.hashes_of_issue(conn, issue_id)
+    return render(
         request,
         viewer,
         "issue.html",
@@ -111,6 +113,8 @@ def issue_detail(request: Request) -> Response:
             "view": EventView(event.data) if event else None,
             "neighbours": neighbours,
             "tags": tags,
+            "hashes": hashes,
+            "grouping": event_explanation(project, event) if event else None,
         },
     )
 
@@ -120,9 +124,9 @@ def event_list(request: Request) -> Response:
     issue_id = int(request.path_params["issue_id"])
     page = _page_number(request)
     with engine_of(request).connect() as conn:
-        issue, project = _visible_issue(conn, viewer, issue_id)
+        issue, project = visible_issue(conn, viewer, issue_id)
         rows = events.list_events(conn, issue_id, EVENTS_PER_PAGE, (page - 1) * EVENTS_PER_PAGE)
-    return _render(
+    return render(
         request,
         viewer,
         "events.html",
@@ -136,7 +140,7 @@ def event_list(request: Request) -> Response:
     )
 
 
-def _visible_project(conn: Any, viewer: Viewer, project_id: int) -> projects.ProjectInfo:
+def visible_project(conn: Any, viewer: Viewer, project_id: int) -> projects.ProjectInfo:
     project = projects.get_project(conn, project_id)
     # Someone else's project answers exactly like a missing one: ids are not secrets, but
     # existence should not be confirmed to outsiders either.
@@ -145,12 +149,12 @@ def _visible_project(conn: Any, viewer: Viewer, project_id: int) -> projects.Pro
     return project
 
 
-def _visible_issue(conn: Any, viewer: Viewer, issue_id: int) -> tuple[issues.IssueRow, projects.ProjectInfo]:
+def visible_issue(conn: Any, viewer: Viewer, issue_id: int) -> tuple[issues.IssueRow, projects.ProjectInfo]:
     issue = issues.get_issue(conn, issue_id)
     if issue is None:
         raise HTTPException(404, "No such issue.")
     try:
-        return issue, _visible_project(conn, viewer, issue.project_id)
+        return issue, visible_project(conn, viewer, issue.project_id)
     except HTTPException:
         raise HTTPException(404, "No such issue.") from None
 
@@ -160,8 +164,10 @@ def _page_number(request: Request) -> int:
     return max(1, int(value)) if value.isdigit() else 1
 
 
-def _render(request: Request, viewer: Viewer, template: str, context: dict[str, Any]) -> Response:
+def render(
+    request: Request, viewer: Viewer, template: str, context: dict[str, Any], status: int = 200
+) -> Response:
     response: Response = request.app.state.templates.TemplateResponse(
-        request, template, {"viewer": viewer, **context}
+        request, template, {"viewer": viewer, **context}, status_code=status
     )
     return response

@@ -14,7 +14,7 @@ from starlette.routing import Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Lifespan
 
-from shoal.web import auth, pages
+from shoal.web import auth, grouping_pages, pages
 from shoal.web.auth import LoginRequired, engine_of
 
 _STATIC = Path(__file__).parent / "static"
@@ -38,8 +38,14 @@ def create_web_app(lifespan: Lifespan[Starlette]) -> Starlette:
         Route("/logout", auth.logout, methods=["POST"]),
         Route("/projects/", pages.project_list),
         Route("/projects/{project_id:int}/issues/", pages.issue_list),
+        Route("/projects/{project_id:int}/issues/merge", grouping_pages.merge, methods=["POST"]),
+        Route(
+            "/projects/{project_id:int}/grouping/", grouping_pages.grouping_settings, methods=["GET", "POST"]
+        ),
+        Route("/projects/{project_id:int}/grouping/regroup", grouping_pages.regroup, methods=["POST"]),
         Route("/issues/{issue_id:int}/", pages.issue_detail),
         Route("/issues/{issue_id:int}/events/", pages.event_list),
+        Route("/issues/{issue_id:int}/unmerge", grouping_pages.unmerge, methods=["POST"]),
         Route("/issues/{issue_id:int}/events/{event_id:str}/", pages.issue_detail),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=_exception_handlers())
