@@ -4,6 +4,7 @@ decide its issue (grouping.md §3 steps 2-5, §8)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from shoal.digest.grouping.base_rules import base_rules
@@ -19,7 +20,7 @@ from shoal.digest.grouping.fingerprints import (
     event_fingerprint,
     resolve_title,
 )
-from shoal.digest.grouping.stacktrace_rules import classify_frames, parse_stacktrace_rules
+from shoal.digest.grouping.stacktrace_rules import StacktraceRules, classify_frames, parse_stacktrace_rules
 from shoal.digest.grouping.strategies import (
     SYSTEM,
     Variant,
@@ -57,7 +58,7 @@ def calculate_grouping(
     RuleSyntaxError for bad settings; never for odd event data.
     """
     config = get_config(config_id)
-    rules = base_rules(config.id) + parse_stacktrace_rules(stacktrace_rules)
+    rules = _stacktrace_rules(config.id, stacktrace_rules)
     classify_frames(event, rules)
     matched = match_fingerprint_rules(event, parse_fingerprint_rules(fingerprint_rules))
     fingerprint = event_fingerprint(event, matched)
@@ -76,6 +77,13 @@ def calculate_grouping(
     if title is not None:
         event["_fingerprint_info"]["matched_rule"]["title"] = title
     return GroupingResult(config.id, hashes, variants, title)
+
+
+@lru_cache(maxsize=256)
+def _stacktrace_rules(config_id: str, project_rules: str) -> StacktraceRules:
+    """The config's base rules, then the project's: one object per project, so that what it
+    learns about frames (`StacktraceRules.hits`) is kept from event to event."""
+    return base_rules(config_id) + parse_stacktrace_rules(project_rules)
 
 
 def _record_fingerprint(event: dict[str, Any], fingerprint: Fingerprint, matched: MatchedRule | None) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from shoal.digest.grouping.event_access import all_frames, family_of, messages, tag_value
@@ -73,6 +73,21 @@ class FingerprintRule:
     matchers: MatcherLine
     fingerprint: tuple[str, ...]
     title: str | None = None
+
+    def allows_family(self, family: str) -> bool:
+        """A quick first test: every built-in rule, and many a project's, names a family."""
+        return all(
+            _comma_list(family, m.pattern) != m.negated for m in self.matchers.matchers if m.key == "family"
+        )
+
+    @cached_property
+    def matchers_by_group(self) -> list[tuple[str, list[Matcher]]]:
+        """The matchers by the data they look at, the event's own fields first: they are the
+        cheapest to test and the most often false (`family:javascript` on a Python event)."""
+        by_group: dict[str, list[Matcher]] = {}
+        for matcher in self.matchers.matchers:
+            by_group.setdefault(_group_of(matcher.key), []).append(matcher)
+        return sorted(by_group.items(), key=lambda item: item[0] != "event")
 
     def text(self) -> str:
         entries = ", ".join(_quoted_entry(entry) for entry in self.fingerprint)
@@ -142,20 +157,18 @@ BUILT_IN_RULES_TEXT = "\n".join(
 
 def match_fingerprint_rules(event: Mapping[str, Any], rules: FingerprintRules) -> MatchedRule | None:
     """The first of the project's rules, then of the built-in ones, that matches the event."""
+    family = family_of(text(event.get("platform")))
     for candidates, builtin in ((rules, False), (parse_fingerprint_rules(BUILT_IN_RULES_TEXT), True)):
         for rule in candidates.rules:
-            if rule_matches(rule, event):
+            if rule.allows_family(family) and rule_matches(rule, event):
                 return MatchedRule(rule.text(), rule.fingerprint, rule.title, builtin)
     return None
 
 
 def rule_matches(rule: FingerprintRule, event: Mapping[str, Any]) -> bool:
-    by_group: dict[str, list[Matcher]] = {}
-    for matcher in rule.matchers.matchers:
-        by_group.setdefault(_group_of(matcher.key), []).append(matcher)
     return all(
         any(all(_holds(m, item) for m in group) for item in _items(name, event))
-        for name, group in by_group.items()
+        for name, group in rule.matchers_by_group
     )
 
 
