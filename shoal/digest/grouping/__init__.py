@@ -2,7 +2,7 @@
 
 `calculate_grouping` returns every variant (for the "why was this grouped" view) and the ordered
 list of contributing hashes, app first, system last (`../shared/reference/grouping.md`, whose
-section numbers the modules cite). Fingerprints and stack-trace rules come on top of this later.
+section numbers the modules cite), with fingerprints, fingerprint rules and stack-trace rules.
 """
 
 from shoal.digest.grouping.api import GroupingResult, calculate_grouping
