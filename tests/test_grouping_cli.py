@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,19 +13,9 @@ from sqlalchemy import update
 
 from shoal.store.db import write_transaction
 from shoal.store.schema import project
-from tests.support.http import auth_header, envelope_url, event_envelope, post
+from tests.support.events import python_error, send_and_wait
 from tests.support.server import RunningShoal, start_shoal
 from tests.test_cli import shoal
-
-
-def python_error(type_: str, function: str) -> dict[str, Any]:
-    frame = {"module": "shop.net", "function": function, "context_line": f"{function}()", "in_app": True}
-    return {
-        "event_id": uuid.uuid4().hex,
-        "timestamp": time.time(),
-        "platform": "python",
-        "exception": {"values": [{"type": type_, "value": "peer gone", "stacktrace": {"frames": [frame]}}]},
-    }
 
 
 def md5(*values: str) -> str:
@@ -99,21 +87,9 @@ def running(tmp_path: Path) -> Iterator[RunningShoal]:
     server.stop()
 
 
-def send(server: RunningShoal, event: dict[str, Any]) -> str:
-    event_id: str = event["event_id"]
-    reply = post(
-        envelope_url(server.url, server.project_id),
-        event_envelope(event, event_id),
-        auth_header(server.public_key),
-    )
-    assert reply.status == 200
-    server.wait_for_event(event_id)
-    return event_id
-
-
 def test_a_stored_event_is_explained_by_its_id_and_regroup_applies_new_rules(running: RunningShoal) -> None:
-    first = send(running, python_error("ConnectionResetError", "read"))
-    send(running, python_error("ConnectionResetError", "write"))
+    first = send_and_wait(running, python_error("ConnectionResetError", "read"))
+    send_and_wait(running, python_error("ConnectionResetError", "write"))
     assert running.issue_count() == 2
     explained = shoal(running.data_dir, "grouping", "explain", first)
     assert explained.returncode == 0, explained.stderr

@@ -185,22 +185,10 @@ def _stored(row: Row[Any], codec: PayloadCodec) -> StoredEvent:
 
 
 @dataclass(frozen=True, slots=True)
-class EventRecord:
+class EventRecord(NewEvent):
     """A stored event with everything needed to count it again or group it again."""
 
     id: int
-    project_id: int
-    event_id: str
-    issue_id: int
-    timestamp: float
-    received: float
-    level: str
-    release: str | None
-    environment: str | None
-    user_key: str | None
-    grouping_config: str
-    hashes: list[str]
-    payload: bytes
 
 
 def event_records(

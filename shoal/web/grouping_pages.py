@@ -27,10 +27,18 @@ from shoal.store import events, issues, projects
 from shoal.store.db import write_transaction
 from shoal.store.events import PayloadCodec
 from shoal.store.projects import ProjectGrouping, ProjectInfo
-from shoal.web.auth import check_csrf, current_viewer, engine_of
+from shoal.web.auth import Viewer, check_csrf, current_viewer, engine_of
 from shoal.web.pages import render, visible_issue, visible_project
 
 DRY_RUN_DAYS = 30
+
+
+async def checked_form(request: Request, viewer: Viewer) -> FormData:
+    """The posted form, once its CSRF token is the session's."""
+    form = await request.form()
+    if not check_csrf(viewer.csrf_token, form.get("csrf_token")):
+        raise HTTPException(400, "Invalid form token.")
+    return form
 
 
 @dataclass(frozen=True)
@@ -54,9 +62,7 @@ async def grouping_settings(request: Request) -> Response:
         return render(
             request, viewer, "grouping.html", {**context, "settings": project.grouping, "notice": notice}
         )
-    form = await request.form()
-    if not check_csrf(viewer.csrf_token, form.get("csrf_token")):
-        return Response("Invalid form token.", status_code=400)
+    form = await checked_form(request, viewer)
     candidate = _settings_from(form)
     errors = validate(candidate)
     context.update(settings=candidate, errors=errors)
@@ -113,9 +119,7 @@ def _dry_run(request: Request, project: ProjectInfo, candidate: ProjectGrouping,
 async def regroup(request: Request) -> Response:
     viewer = current_viewer(request)
     project_id = int(request.path_params["project_id"])
-    form = await request.form()
-    if not check_csrf(viewer.csrf_token, form.get("csrf_token")):
-        return Response("Invalid form token.", status_code=400)
+    await checked_form(request, viewer)
     moved = await run_in_threadpool(_regroup, request, viewer, project_id)
     return RedirectResponse(f"/projects/{project_id}/grouping/?notice=regrouped-{moved}", status_code=303)
 
@@ -131,9 +135,7 @@ async def merge(request: Request) -> Response:
     """Merge the selected issues into the one with the most events."""
     viewer = current_viewer(request)
     project_id = int(request.path_params["project_id"])
-    form = await request.form()
-    if not check_csrf(viewer.csrf_token, form.get("csrf_token")):
-        return Response("Invalid form token.", status_code=400)
+    form = await checked_form(request, viewer)
     issue_ids = [int(value) for value in form.getlist("issue") if isinstance(value, str) and value.isdigit()]
     if len(issue_ids) < 2:
         raise HTTPException(400, "Select at least two issues to merge.")
@@ -156,9 +158,7 @@ async def unmerge(request: Request) -> Response:
     """Split the selected hashes, and the events only they explain, off into a new issue."""
     viewer = current_viewer(request)
     issue_id = int(request.path_params["issue_id"])
-    form = await request.form()
-    if not check_csrf(viewer.csrf_token, form.get("csrf_token")):
-        return Response("Invalid form token.", status_code=400)
+    form = await checked_form(request, viewer)
     hashes = [value for value in form.getlist("hash") if isinstance(value, str)]
     new_issue = await run_in_threadpool(_unmerge, request, viewer, issue_id, hashes)
     return RedirectResponse(f"/issues/{new_issue}/", status_code=303)

@@ -22,6 +22,7 @@ from shoal.store.db import write_transaction
 from shoal.store.events import PayloadCodec
 from shoal.store.projects import ProjectGrouping
 from shoal.store.schema import issue, issue_hash, issue_tag
+from tests.support.events import python_error
 
 CONFIG = "newstyle:2026-01-20"
 RESET_RULE = "type:ConnectionResetError -> network-reset"
@@ -34,15 +35,7 @@ def make_project(engine: Engine) -> int:
 
 
 def error_event(type_: str, function: str, user: str = "1") -> dict[str, Any]:
-    frame = {"module": "shop.net", "function": function, "context_line": f"{function}()", "in_app": True}
-    return {
-        "event_id": uuid.uuid4().hex,
-        "timestamp": time.time(),
-        "platform": "python",
-        "level": "error",
-        "user": {"id": user},
-        "exception": {"values": [{"type": type_, "value": "boom", "stacktrace": {"frames": [frame]}}]},
-    }
+    return {**python_error(type_, function, value="boom"), "level": "error", "user": {"id": user}}
 
 
 def digest(engine: Engine, project_id: int, raw_events: list[dict[str, Any]], rules: str = "") -> None:
@@ -55,6 +48,15 @@ def digest(engine: Engine, project_id: int, raw_events: list[dict[str, Any]], ru
         pipeline.digest_entry(entry, settings, into)
     with write_transaction(engine) as conn:
         store_batch(conn, into.events, Counter(), time.time())
+
+
+def three_issues_two_of_them_resets(engine: Engine) -> int:
+    """A project with ConnectionResetErrors from two functions (two issues) and a KeyError."""
+    project_id = make_project(engine)
+    resets = [error_event("ConnectionResetError", "read"), error_event("ConnectionResetError", "write")]
+    digest(engine, project_id, resets)
+    digest(engine, project_id, [error_event("KeyError", "lookup")])
+    return project_id
 
 
 def issue_counts(engine: Engine, project_id: int) -> dict[str, int]:
@@ -108,13 +110,7 @@ def test_unmerging_a_hash_moves_its_events_to_a_new_issue(engine: Engine) -> Non
 
 
 def test_a_dry_run_shows_a_fingerprint_rule_merging_two_issues_and_writes_nothing(engine: Engine) -> None:
-    project_id = make_project(engine)
-    digest(
-        engine,
-        project_id,
-        [error_event("ConnectionResetError", "read"), error_event("ConnectionResetError", "write")],
-    )
-    digest(engine, project_id, [error_event("KeyError", "lookup")])
+    project_id = three_issues_two_of_them_resets(engine)
     candidate = ProjectGrouping(CONFIG, fingerprint_rules=RESET_RULE)
     with engine.connect() as conn:
         plan = plan_regroup(conn, PayloadCodec(), project_id, candidate)
@@ -129,13 +125,7 @@ def test_a_dry_run_shows_a_fingerprint_rule_merging_two_issues_and_writes_nothin
 
 
 def test_regrouping_applies_a_new_rule_to_stored_events_and_keeps_unchanged_issues(engine: Engine) -> None:
-    project_id = make_project(engine)
-    digest(
-        engine,
-        project_id,
-        [error_event("ConnectionResetError", "read"), error_event("ConnectionResetError", "write")],
-    )
-    digest(engine, project_id, [error_event("KeyError", "lookup")])
+    project_id = three_issues_two_of_them_resets(engine)
     with engine.connect() as conn:
         key_error_before = issue_of(conn, "KeyError: boom")
     settings = ProjectGrouping(CONFIG, fingerprint_rules=RESET_RULE)

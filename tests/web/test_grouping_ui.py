@@ -4,15 +4,12 @@ issue page explains why an event is in its issue, and issues can be merged and u
 
 from __future__ import annotations
 
-import time
-import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.http import auth_header, envelope_url, event_envelope, post
+from tests.support.events import python_error, send_and_wait
 from tests.support.server import ADMIN_EMAIL, ADMIN_PASSWORD, RunningShoal, start_shoal
 
 pytestmark = pytest.mark.browser
@@ -28,21 +25,7 @@ def shoal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningShoal]:
 
 
 def send(shoal: RunningShoal, type_: str, function: str) -> None:
-    event_id = uuid.uuid4().hex
-    frame = {"module": "shop.net", "function": function, "context_line": f"{function}()", "in_app": True}
-    event: dict[str, Any] = {
-        "event_id": event_id,
-        "timestamp": time.time(),
-        "platform": "python",
-        "exception": {"values": [{"type": type_, "value": "peer gone", "stacktrace": {"frames": [frame]}}]},
-    }
-    reply = post(
-        envelope_url(shoal.url, shoal.project_id),
-        event_envelope(event, event_id),
-        auth_header(shoal.public_key),
-    )
-    assert reply.status == 200
-    shoal.wait_for_event(event_id)
+    send_and_wait(shoal, python_error(type_, function))
 
 
 def log_in(page: Page, shoal: RunningShoal) -> None:
