@@ -20,7 +20,12 @@ from shoal.digest.grouping.fingerprints import (
     event_fingerprint,
     resolve_title,
 )
-from shoal.digest.grouping.stacktrace_rules import StacktraceRules, classify_frames, parse_stacktrace_rules
+from shoal.digest.grouping.stacktrace_rules import (
+    StackHits,
+    StacktraceRules,
+    classify_frames,
+    parse_stacktrace_rules,
+)
 from shoal.digest.grouping.strategies import (
     SYSTEM,
     Variant,
@@ -58,7 +63,7 @@ def calculate_grouping(
     RuleSyntaxError for bad settings; never for odd event data.
     """
     config = get_config(config_id)
-    rules = _stacktrace_rules(config.id, stacktrace_rules)
+    rules = StackHits(_stacktrace_rules(config.id, stacktrace_rules))
     classify_frames(event, rules)
     matched = match_fingerprint_rules(event, parse_fingerprint_rules(fingerprint_rules))
     fingerprint = event_fingerprint(event, matched)

@@ -188,6 +188,32 @@ class StacktraceRules:
         return cached
 
 
+class StackHits:
+    """Which rules hit which frames, worked out once per stack trace of the event being grouped and
+    used by both phases (classify, then contribute): the fields that decide it are the same in
+    both. One lives for one `calculate_grouping` call; it keeps each stack trace it was asked
+    about, so an id is never reused while it is a key."""
+
+    def __init__(self, rules: StacktraceRules) -> None:
+        self.rules = rules.rules
+        self._all = rules
+        self._found: dict[int, tuple[object, dict[int, list[int]]]] = {}
+
+    def of(
+        self,
+        stacktrace: object,
+        frames: Sequence[dict[str, Any]],
+        exception: Mapping[str, Any] | None,
+        platform: str | None,
+    ) -> dict[int, list[int]]:
+        known = self._found.get(id(stacktrace))
+        if known is not None and known[0] is stacktrace:
+            return known[1]
+        found = self._all.hits(frames, exception, platform)
+        self._found[id(stacktrace)] = (stacktrace, found)
+        return found
+
+
 @lru_cache(maxsize=256)
 def parse_stacktrace_rules(source: str) -> StacktraceRules:
     """Rules from their text form; raises RuleSyntaxError naming the line and column."""
@@ -199,7 +225,7 @@ def parse_stacktrace_rules(source: str) -> StacktraceRules:
 # ------------------------------------------------------------------------------ classify phase
 
 
-def classify_frames(event: dict[str, Any], rules: StacktraceRules) -> None:
+def classify_frames(event: dict[str, Any], rules: StackHits) -> None:
     """Apply `+app`, `-app` and `category=` to every stack trace of the event, in place; then a
     frame still without `in_app` is not in app (grouping.md §3 step 2)."""
     platform = text(event.get("platform"))
@@ -207,7 +233,7 @@ def classify_frames(event: dict[str, Any], rules: StacktraceRules) -> None:
         frames = frames_of(stacktrace)
         _restore_sent_in_app(frames)  # which also clears the categories of an earlier run
         any_category = False
-        for rule_index, found_at in sorted(rules.hits(frames, exception, platform).items()):
+        for rule_index, found_at in sorted(rules.of(stacktrace, frames, exception, platform).items()):
             rule = rules.rules[rule_index]
             if not rule.classifies or (rule.needs_category and not any_category):
                 continue
@@ -275,7 +301,8 @@ class StackVerdict:
 
 
 def judge_stack(
-    rules: StacktraceRules,
+    rules: StackHits,
+    stacktrace: object,
     frames: Sequence[dict[str, Any]],
     exception: Mapping[str, Any] | None,
     platform: str | None,
@@ -284,7 +311,7 @@ def judge_stack(
     limits: dict[str, int] = {}
     # Categories are settled by now (classification ran first), so this holds for every rule.
     any_category = _any_category(frames)
-    for rule_index, found_at in sorted(rules.hits(frames, exception, platform).items()):
+    for rule_index, found_at in sorted(rules.of(stacktrace, frames, exception, platform).items()):
         rule = rules.rules[rule_index]
         if not rule.contributes or (rule.needs_category and not any_category):
             continue

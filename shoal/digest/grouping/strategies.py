@@ -20,7 +20,7 @@ from shoal.digest.grouping.component import Component, Signature, md5_of
 from shoal.digest.grouping.configs import GroupingConfig
 from shoal.digest.grouping.frames import JS_PLATFORMS, frame_component, grouping_filename, is_url
 from shoal.digest.grouping.parameterize import normalize_message
-from shoal.digest.grouping.stacktrace_rules import StacktraceRules, StackVerdict, judge_stack
+from shoal.digest.grouping.stacktrace_rules import StackHits, StackVerdict, judge_stack
 from shoal.eventdata import as_dict, as_list, text, values_of
 
 APP, SYSTEM, DEFAULT = "app", "system", "default"
@@ -67,7 +67,7 @@ def fallback_variant() -> Variant:
 
 
 def component_variants(
-    event: Mapping[str, Any], config: GroupingConfig, rules: StacktraceRules
+    event: Mapping[str, Any], config: GroupingConfig, rules: StackHits
 ) -> dict[str, Variant]:
     """Every strategy's variants, combined by variant name, the winning strategy's counting."""
     platform = text(event.get("platform")) or "other"
@@ -126,7 +126,7 @@ def _overridden(variants: Variants, hint: str) -> Variants:
 
 
 def _exception_strategy(
-    event: Mapping[str, Any], platform: str, config: GroupingConfig, rules: StacktraceRules
+    event: Mapping[str, Any], platform: str, config: GroupingConfig, rules: StackHits
 ) -> Variants:
     exceptions = values_of(event.get("exception"))
     if not exceptions:
@@ -148,7 +148,7 @@ def _exception_strategy(
 
 
 def _exception_variants(
-    exception: dict[str, Any], platform: str, config: GroupingConfig, rules: StacktraceRules, compared: bool
+    exception: dict[str, Any], platform: str, config: GroupingConfig, rules: StackHits, compared: bool
 ) -> Variants:
     type_ = _type(exception)
     # An exception without a stack trace exists only in the app variant.
@@ -298,7 +298,7 @@ def _stacktrace_variants(
     exception: Mapping[str, Any] | None,
     platform: str,
     config: GroupingConfig,
-    rules: StacktraceRules,
+    rules: StackHits,
 ) -> Variants:
     """The app and system stack-trace components; none for a stack trace without frames, which
     Relay would have dropped (its frames are required and non-empty)."""
@@ -311,7 +311,7 @@ def _stacktrace_variants(
         repeats=_repeats(frames, platform),
         in_app=[frame.get("in_app") is True for frame in frames],
         platform=platform,
-        verdict=judge_stack(rules, frames, exception, platform),
+        verdict=judge_stack(rules, stacktrace, frames, exception, platform),
     )
     return {APP: stack.component(APP, config), SYSTEM: stack.component(SYSTEM, config)}
 
@@ -415,7 +415,7 @@ def _repeats(frames: list[dict[str, Any]], platform: str) -> list[bool]:
 
 
 def _threads_strategy(
-    event: Mapping[str, Any], platform: str, config: GroupingConfig, rules: StacktraceRules
+    event: Mapping[str, Any], platform: str, config: GroupingConfig, rules: StackHits
 ) -> Variants:
     threads = values_of(event.get("threads"))
     if not threads:
