@@ -7,6 +7,7 @@ a `ManualClock` and move time without sleeping.
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Protocol
 
 
@@ -33,3 +34,10 @@ class ManualClock:
 
 
 SYSTEM_CLOCK: Clock = SystemClock()
+
+
+def iso_utc(timestamp: float | None) -> str | None:
+    """ISO 8601 in UTC with a Z, as Sentry's API writes times; None stays None."""
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z")

@@ -67,6 +67,19 @@ SETTINGS: tuple[Setting, ...] = (
         "How long a digest worker may hold a batch before another worker may take it over.",
     ),
     Setting("SHOAL_LOG_LEVEL", "info", "debug, info, warning or error."),
+    Setting("SHOAL_SMTP_HOST", "", "SMTP server for alert emails. Empty: email alerts are not sent."),
+    Setting("SHOAL_SMTP_PORT", "25", "Port of that SMTP server (587 for STARTTLS, 465 for TLS)."),
+    Setting("SHOAL_SMTP_TLS", "none", "none, starttls or ssl."),
+    Setting("SHOAL_SMTP_USER", "", "SMTP login. Empty: no authentication."),
+    Setting("SHOAL_SMTP_PASSWORD", "", "SMTP password."),
+    Setting("SHOAL_EMAIL_FROM", "shoal@localhost", "From address of alert emails."),
+    Setting(
+        "SHOAL_OUTBOUND_ALLOW",
+        "",
+        "Comma-separated hosts or CIDRs that webhooks may reach although private or loopback "
+        "(e.g. 10.0.0.0/8,chat.internal). Everything else private is refused.",
+    ),
+    Setting("SHOAL_OUTBOUND_TIMEOUT", "10", "Seconds an outbound notification request may take."),
 )
 
 _DEFAULTS = {setting.name: setting.default for setting in SETTINGS}
@@ -91,6 +104,14 @@ class Config:
     digest_workers: int
     digest_lease_seconds: int
     log_level: str
+    smtp_host: str
+    smtp_port: int
+    smtp_tls: str
+    smtp_user: str
+    smtp_password: str
+    email_from: str
+    outbound_allow: tuple[str, ...]
+    outbound_timeout: int
 
     @property
     def spool_path(self) -> Path:
@@ -117,6 +138,14 @@ def load_config(environ: Mapping[str, str] = os.environ) -> Config:
         digest_workers=_parse_int(raw, "SHOAL_DIGEST_WORKERS", minimum=0),
         digest_lease_seconds=_parse_int(raw, "SHOAL_DIGEST_LEASE_SECONDS"),
         log_level=_parse_log_level(raw["SHOAL_LOG_LEVEL"]),
+        smtp_host=raw["SHOAL_SMTP_HOST"].strip(),
+        smtp_port=_parse_int(raw, "SHOAL_SMTP_PORT"),
+        smtp_tls=_parse_choice(raw, "SHOAL_SMTP_TLS", ("none", "starttls", "ssl")),
+        smtp_user=raw["SHOAL_SMTP_USER"],
+        smtp_password=raw["SHOAL_SMTP_PASSWORD"],
+        email_from=raw["SHOAL_EMAIL_FROM"].strip(),
+        outbound_allow=tuple(part.strip() for part in raw["SHOAL_OUTBOUND_ALLOW"].split(",") if part.strip()),
+        outbound_timeout=_parse_int(raw, "SHOAL_OUTBOUND_TIMEOUT"),
     )
 
 
@@ -152,7 +181,11 @@ def _parse_int(raw: Mapping[str, str], name: str, minimum: int = 1) -> int:
 
 
 def _parse_log_level(value: str) -> str:
-    level = value.strip().lower()
-    if level not in ("debug", "info", "warning", "error"):
-        raise ConfigError(f"SHOAL_LOG_LEVEL must be debug, info, warning or error, got {value!r}")
-    return level
+    return _parse_choice({"SHOAL_LOG_LEVEL": value}, "SHOAL_LOG_LEVEL", ("debug", "info", "warning", "error"))
+
+
+def _parse_choice(raw: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    value = raw[name].strip().lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be {', '.join(choices[:-1])} or {choices[-1]}, got {raw[name]!r}")
+    return value

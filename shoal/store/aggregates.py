@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Table, case, update
+from sqlalchemy import Connection, Table, case, func, select, update
 
 from shoal.outcomes import OutcomeKey
 from shoal.store.db import upsert
@@ -109,3 +109,22 @@ def prune_minute_counts(conn: Connection, before_minute: int) -> int:
     """Drop per-minute counts older than `before_minute`; per-hour counts keep the long view."""
     result = conn.execute(issue_count_minute.delete().where(issue_count_minute.c.minute < before_minute))
     return result.rowcount
+
+
+def events_in_window(conn: Connection, issue_ids: list[int], now: float, seconds: int) -> dict[int, int]:
+    """Events per issue in the window that ends now, from the per-minute counts for windows up to
+    an hour and the per-hour counts beyond. The oldest bucket is counted whole when the window
+    starts inside it, so a count can include up to a bucket's width of older events."""
+    if not issue_ids:
+        return {}
+    table, width, bucket = (
+        (issue_count_minute, 60, issue_count_minute.c.minute)
+        if seconds <= 3600
+        else (issue_count_hour, 3600, issue_count_hour.c.hour)
+    )
+    rows = conn.execute(
+        select(table.c.issue_id, func.sum(table.c.events))
+        .where(table.c.issue_id.in_(sorted(issue_ids)), bucket >= int((now - seconds) // width))
+        .group_by(table.c.issue_id)
+    )
+    return {issue_id: int(total) for issue_id, total in rows}

@@ -265,3 +265,23 @@ def find_event(conn: Connection, codec: PayloadCodec, event_id: str) -> tuple[in
         _event_select().add_columns(event.c.project_id).where(event.c.event_id == event_id)
     ).first()
     return (row.project_id, _stored(row, codec)) if row else None
+
+
+def count_after(conn: Connection, issue_id: int, after: float, environment: str | None = None) -> int:
+    """Events of the issue with a timestamp after `after` (in one environment if given): an index
+    range scan, for the questions the per-minute counters cannot answer (one environment, "since
+    the issue was ignored")."""
+    query = select(func.count()).where(event.c.issue_id == issue_id, event.c.timestamp > after)
+    if environment is not None:
+        query = query.where(event.c.environment == environment)
+    return int(conn.execute(query).scalar_one())
+
+
+def users_after(conn: Connection, issue_id: int, after: float, environment: str | None = None) -> int:
+    """Distinct users among those events."""
+    query = select(func.count(func.distinct(event.c.user_key))).where(
+        event.c.issue_id == issue_id, event.c.timestamp > after, event.c.user_key.is_not(None)
+    )
+    if environment is not None:
+        query = query.where(event.c.environment == environment)
+    return int(conn.execute(query).scalar_one())

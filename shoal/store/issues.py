@@ -60,6 +60,8 @@ class IssueRow:
     last_release: str | None
     times_seen: int
     users_seen: int
+    assignee_id: int | None = None
+    resolved_at: float | None = None
 
 
 def issues_by_hash(conn: Connection, project_id: int, hashes: Iterable[str]) -> dict[str, int]:
@@ -219,6 +221,8 @@ def _issue_row(row: Row[Any]) -> IssueRow:
         last_release=row.last_release,
         times_seen=row.times_seen,
         users_seen=row.users_seen,
+        assignee_id=row.assignee_id,
+        resolved_at=row.resolved_at,
     )
 
 
@@ -304,3 +308,72 @@ def delete_issues(conn: Connection, issue_ids: Iterable[int]) -> None:
     ids = sorted(issue_ids)
     if ids:
         conn.execute(delete(issue).where(issue.c.id.in_(ids)))
+
+
+@dataclass(frozen=True, slots=True)
+class AlertFacts:
+    """What alert rules and their messages read of an issue, after the batch was counted in."""
+
+    id: int
+    project_id: int
+    organization_id: int
+    project_slug: str
+    short_id: str
+    status: str
+    title: str
+    culprit: str
+    level: str
+    first_seen: float
+    last_seen: float
+    times_seen: int
+    users_seen: int
+    assignee_id: int | None
+
+
+def alert_facts(conn: Connection, issue_ids: Iterable[int]) -> dict[int, AlertFacts]:
+    ids = sorted(issue_ids)
+    if not ids:
+        return {}
+    rows = conn.execute(
+        select(issue, project.c.slug.label("project_slug"), project.c.organization_id)
+        .join(project, project.c.id == issue.c.project_id)
+        .where(issue.c.id.in_(ids))
+    )
+    return {
+        row.id: AlertFacts(
+            id=row.id,
+            project_id=row.project_id,
+            organization_id=row.organization_id,
+            project_slug=row.project_slug,
+            short_id=f"{row.project_slug.upper()}-{row.short_id}",
+            status=row.status,
+            title=row.title,
+            culprit=row.culprit,
+            level=row.level,
+            first_seen=row.first_seen,
+            last_seen=row.last_seen,
+            times_seen=row.times_seen,
+            users_seen=row.users_seen,
+            assignee_id=row.assignee_id,
+        )
+        for row in rows
+    }
+
+
+def statuses(conn: Connection, issue_ids: Iterable[int]) -> dict[int, str]:
+    ids = sorted(issue_ids)
+    if not ids:
+        return {}
+    rows = conn.execute(select(issue.c.id, issue.c.status).where(issue.c.id.in_(ids)))
+    return {row.id: row.status for row in rows}
+
+
+def latest_release(conn: Connection, project_id: int) -> str | None:
+    """The release of the project's most recently seen issue event that had one: Shoal's "latest
+    release" until releases are tracked on their own."""
+    return conn.execute(
+        select(issue.c.last_release)
+        .where(issue.c.project_id == project_id, issue.c.last_release.is_not(None))
+        .order_by(issue.c.last_seen.desc())
+        .limit(1)
+    ).scalar()

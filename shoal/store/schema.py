@@ -116,13 +116,15 @@ issue = Table(
     Column("platform", String(64), nullable=False),
     Column("metadata", Text, nullable=False),  # JSON: type, value, filename, function / title
     Column("status", String(16), nullable=False, default="unresolved"),
-    Column("substatus", String(16), nullable=False, default="new"),
+    Column("substatus", String(32), nullable=False, default="new"),
     Column("first_seen", Float, nullable=False),
     Column("last_seen", Float, nullable=False),
     Column("first_release", String(200)),
     Column("last_release", String(200)),
     Column("times_seen", BigInteger, nullable=False, default=0),
     Column("users_seen", BigInteger, nullable=False, default=0),
+    Column("resolved_at", Float),
+    Column("assignee_id", ForeignKey("users.id", ondelete="SET NULL")),
     UniqueConstraint("project_id", "short_id"),
     Index(None, "project_id", "last_seen"),
 )
@@ -193,4 +195,155 @@ outcome_counter = Table(
     Column("outcome", String(32), primary_key=True),
     Column("reason", String(64), primary_key=True),
     Column("quantity", BigInteger, nullable=False),
+)
+
+
+# ------------------------------------------------------------------------ triage (docs/alerts.md)
+
+# How a resolved issue was resolved, when that is more than "now": in a release, or in the next
+# release (then `release` is the newest release the issue was seen in when it was resolved).
+issue_resolution = Table(
+    "issue_resolution",
+    metadata,
+    Column("issue_id", ForeignKey("issue.id", ondelete="CASCADE"), primary_key=True),
+    Column("kind", String(16), nullable=False),  # in_release | in_next_release
+    Column("release", String(200)),
+    Column("created_at", Float, nullable=False),
+)
+
+# Why an ignored issue stays ignored: until a time, until N more events or users (optionally
+# within a window of minutes). No row: ignored forever.
+issue_snooze = Table(
+    "issue_snooze",
+    metadata,
+    Column("issue_id", ForeignKey("issue.id", ondelete="CASCADE"), primary_key=True),
+    Column("until", Float),
+    Column("count", Integer),
+    Column("window", Integer),
+    Column("user_count", Integer),
+    Column("user_window", Integer),
+    Column("times_seen_at", BigInteger, nullable=False),
+    Column("users_seen_at", BigInteger, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+# Everything that happened to an issue: state changes, assignments, comments ("note").
+activity = Table(
+    "activity",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("issue_id", ForeignKey("issue.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", ForeignKey("users.id", ondelete="SET NULL")),
+    Column("type", String(32), nullable=False),
+    Column("data", Text, nullable=False),  # JSON
+    Column("created_at", Float, nullable=False),
+    Index(None, "issue_id", "id"),
+)
+
+# ------------------------------------------------------------------ alerts and notifications
+
+# Where notifications go: one row per configured email list, Slack webhook, webhook or apprise URL.
+channel = Table(
+    "channel",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("organization_id", ForeignKey("organization.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("config", Text, nullable=False),  # JSON, as the channel kind's check_config returned it
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("disabled_reason", Text),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("organization_id", "name"),
+)
+
+# An issue alert rule in Sentry's shape (docs/alerts.md): JSON lists of triggers, filters, actions.
+alert_rule = Table(
+    "alert_rule",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("project_id", ForeignKey("project.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("environment", String(64)),
+    Column("action_match", String(8), nullable=False),
+    Column("filter_match", String(8), nullable=False),
+    Column("conditions", Text, nullable=False),
+    Column("filters", Text, nullable=False),
+    Column("actions", Text, nullable=False),
+    Column("frequency", Integer, nullable=False),  # the action interval, minutes
+    Column("status", String(16), nullable=False),  # active | disabled
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+# When a rule last fired for an issue: the action interval is claimed by a conditional update.
+rule_issue_status = Table(
+    "rule_issue_status",
+    metadata,
+    Column("rule_id", ForeignKey("alert_rule.id", ondelete="CASCADE"), primary_key=True),
+    Column("issue_id", ForeignKey("issue.id", ondelete="CASCADE"), primary_key=True),
+    Column("last_fired", Float, nullable=False),
+)
+
+# Why a rule did or did not fire for an issue, one row per rule per issue per digested batch.
+alert_decision = Table(
+    "alert_decision",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("rule_id", ForeignKey("alert_rule.id", ondelete="CASCADE"), nullable=False),
+    Column("issue_id", ForeignKey("issue.id", ondelete="CASCADE"), nullable=False),
+    Column("event_id", String(32)),
+    Column("fired", Boolean, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index(None, "issue_id", "id"),
+    Index(None, "rule_id", "id"),
+)
+
+# The outbox: a notification to deliver, written in the digest transaction that decided it.
+notification = Table(
+    "notification",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("project_id", ForeignKey("project.id", ondelete="CASCADE"), nullable=False),
+    Column("rule_id", ForeignKey("alert_rule.id", ondelete="SET NULL")),
+    Column("issue_id", ForeignKey("issue.id", ondelete="SET NULL")),
+    # A configured channel, or none when the target was resolved when the rule fired (the
+    # project's members by email): then `target` holds the channel kind and its configuration.
+    Column("channel_id", ForeignKey("channel.id", ondelete="CASCADE")),
+    Column("target", Text, nullable=False),  # JSON {"kind", "config"} or {}
+    Column("message", Text, nullable=False),  # JSON of shoal.notify.base.Notification
+    Column("status", String(16), nullable=False),  # pending | delivered | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("last_error", Text),
+    Column("created_at", Float, nullable=False),
+    Column("delivered_at", Float),
+    Index(None, "status", "next_attempt_at"),
+    Index(None, "issue_id"),
+)
+
+notification_attempt = Table(
+    "notification_attempt",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("notification_id", ForeignKey("notification.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("attempted_at", Float, nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("error", Text),
+)
+
+# API bearer tokens (`shoal token create`): only a hash is kept. A personal token (`sntryu_…`)
+# acts as its user; an organization token (`sntrys_…`, organization_id set) only in that org.
+api_token = Table(
+    "api_token",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("organization_id", ForeignKey("organization.id", ondelete="CASCADE")),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("label", String(200), nullable=False),
+    Column("scopes", Text, nullable=False),  # space-separated, Sentry's names (project:read …)
+    Column("created_at", Float, nullable=False),
+    Column("last_used_at", Float),
 )

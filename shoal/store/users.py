@@ -73,3 +73,18 @@ def count_users(conn: Connection) -> int:
 def organization_ids(conn: Connection, user_id: int) -> list[int]:
     rows = conn.execute(select(membership.c.organization_id).where(membership.c.user_id == user_id))
     return [row.organization_id for row in rows]
+
+
+def member_emails(conn: Connection, organization_id: int) -> list[str]:
+    """Everyone in the organization, the people "email the project's members" reaches."""
+    rows = conn.execute(
+        select(users.c.email)
+        .join(membership, membership.c.user_id == users.c.id)
+        .where(membership.c.organization_id == organization_id)
+        .order_by(users.c.email)
+    )
+    return [row.email for row in rows]
+
+
+def email_of(conn: Connection, user_id: int) -> str | None:
+    return conn.execute(select(users.c.email).where(users.c.id == user_id)).scalar()

@@ -15,6 +15,8 @@ import orjson
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.templating import Jinja2Templates
 
+from shoal.clock import iso_utc
+
 _TEMPLATES = Path(__file__).parent / "templates"
 
 
@@ -33,9 +35,7 @@ def format_utc(timestamp: float | None) -> str:
 
 
 def format_iso(timestamp: float | None) -> str:
-    if timestamp is None:
-        return ""
-    return datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z")
+    return iso_utc(timestamp) or ""
 
 
 def format_ago(timestamp: float | None, now: float | None = None) -> str:

@@ -1,0 +1,129 @@
+"""What alert rules remember per issue: when each rule last fired (the action interval, claimed
+with a conditional update so two workers never both fire), and the decision log, which says for
+every rule evaluated on an issue whether it fired and why."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, tuple_, update
+
+from shoal.store.db import upsert
+from shoal.store.schema import alert_decision, alert_rule, rule_issue_status
+
+# The decision log keeps this many rows per issue (the newest), and none older than this.
+DECISIONS_KEPT_PER_ISSUE = 500
+DECISIONS_KEPT_SECONDS = 30 * 86400
+
+
+@dataclass(frozen=True)
+class Decision:
+    rule_id: int
+    issue_id: int
+    event_id: str | None
+    fired: bool
+    reason: str
+    created_at: float
+
+
+@dataclass(frozen=True)
+class LoggedDecision(Decision):
+    rule_name: str = ""
+
+
+def last_fired(conn: Connection, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], float]:
+    """(rule_id, issue_id) → when that rule last fired for that issue."""
+    wanted = sorted(set(pairs))
+    if not wanted:
+        return {}
+    key = tuple_(rule_issue_status.c.rule_id, rule_issue_status.c.issue_id)
+    rows = conn.execute(select(rule_issue_status).where(key.in_(wanted)))
+    return {(row.rule_id, row.issue_id): row.last_fired for row in rows}
+
+
+def claim(conn: Connection, rule_id: int, issue_id: int, frequency_minutes: int, now: float) -> bool:
+    """Take the rule's action interval for the issue. Sentry's guard (reference §2.6): the update
+    only changes the row when the rule has not fired within the interval, and only the worker
+    whose update changed it may fire."""
+    stmt = upsert(rule_issue_status, conn).values(
+        rule_id=rule_id, issue_id=issue_id, last_fired=float("-inf")
+    )
+    conn.execute(stmt.on_conflict_do_nothing(index_elements=["rule_id", "issue_id"]))
+    changed = conn.execute(
+        update(rule_issue_status)
+        .where(
+            rule_issue_status.c.rule_id == rule_id,
+            rule_issue_status.c.issue_id == issue_id,
+            rule_issue_status.c.last_fired <= now - frequency_minutes * 60,
+        )
+        .values(last_fired=now)
+    ).rowcount
+    return bool(changed == 1)
+
+
+def record_decisions(conn: Connection, decisions: Sequence[Decision]) -> None:
+    if decisions:
+        conn.execute(
+            insert(alert_decision),
+            [
+                {
+                    "rule_id": d.rule_id,
+                    "issue_id": d.issue_id,
+                    "event_id": d.event_id,
+                    "fired": d.fired,
+                    "reason": d.reason,
+                    "created_at": d.created_at,
+                }
+                for d in decisions
+            ],
+        )
+
+
+def issue_decisions(conn: Connection, issue_id: int, limit: int = 100) -> list[LoggedDecision]:
+    return _logged(conn, alert_decision.c.issue_id == issue_id, limit)
+
+
+def rule_decisions(conn: Connection, rule_id: int, limit: int = 100) -> list[LoggedDecision]:
+    return _logged(conn, alert_decision.c.rule_id == rule_id, limit)
+
+
+def _logged(conn: Connection, where: object, limit: int) -> list[LoggedDecision]:
+    rows = conn.execute(
+        select(alert_decision, alert_rule.c.name)
+        .join(alert_rule, alert_rule.c.id == alert_decision.c.rule_id)
+        .where(where)  # type: ignore[arg-type]
+        .order_by(alert_decision.c.id.desc())
+        .limit(limit)
+    )
+    return [
+        LoggedDecision(r.rule_id, r.issue_id, r.event_id, r.fired, r.reason, r.created_at, r.name)
+        for r in rows
+    ]
+
+
+def prune_decisions(conn: Connection, now: float) -> int:
+    """Keep the log bounded: drop rows older than 30 days, and all but the newest 500 per issue."""
+    removed = conn.execute(
+        delete(alert_decision).where(alert_decision.c.created_at < now - DECISIONS_KEPT_SECONDS)
+    ).rowcount
+    crowded = (
+        select(alert_decision.c.issue_id)
+        .group_by(alert_decision.c.issue_id)
+        .having(func.count() > DECISIONS_KEPT_PER_ISSUE)
+    )
+    for issue_id in conn.execute(crowded).scalars().all():
+        newest_kept = (
+            select(alert_decision.c.id)
+            .where(alert_decision.c.issue_id == issue_id)
+            .order_by(alert_decision.c.id.desc())
+            .offset(DECISIONS_KEPT_PER_ISSUE - 1)
+            .limit(1)
+            .scalar_subquery()
+        )
+        removed += conn.execute(
+            delete(alert_decision).where(
+                and_(alert_decision.c.issue_id == issue_id, or_(alert_decision.c.id < newest_kept))
+            )
+        ).rowcount
+    return int(removed)
