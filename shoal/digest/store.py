@@ -3,7 +3,10 @@
 Order inside the transaction: drop events already stored (idempotence on (project, event_id)) →
 find or create each event's issue by its hashes (first known hash wins; every hash of the event is
 then attached to that issue) → insert the events → add to issue counters, tag counts, per-minute
-and per-hour counts, users seen, the project's stored-event count and the outcome counters.
+and per-hour counts, users seen, the project's stored-event count → state changes the events
+cause (regressions, escalations: `lifecycle.py`) → alert rules, their decision log and the
+notification outbox (`alerts.py`) → the outcome counters. Alerts come last so that they see the
+batch counted in ("more than 100 in 1h" includes the 101st event) and the issue's new state.
 
 Two PostgreSQL workers can race to create the issue for the same new hash; the loser's hash insert
 fails on the primary key, its whole transaction rolls back and `store_with_retries` runs the batch
@@ -23,9 +26,11 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from shoal.digest.alerts import evaluate_batch
+from shoal.digest.lifecycle import apply_transitions
 from shoal.digest.pipeline import DigestedEvent
 from shoal.outcomes import Category, Outcome, OutcomeKey
-from shoal.store import aggregates, events, issues
+from shoal.store import aggregates, events, issues, triage
 from shoal.store.aggregates import TagCount
 from shoal.store.db import write_transaction
 
@@ -81,6 +86,11 @@ def store_batch(
         conn, [_new_event(e, issue_id) for e, issue_id in zip(fresh, issue_ids, strict=True)]
     )
     count_into_issues(conn, fresh, issue_ids)
+    triage.add_first_seen(conn, new_issue_ids, now)
+    transitions = apply_transitions(conn, fresh, issue_ids, now)
+    evaluate_batch(
+        conn, fresh, issue_ids=issue_ids, new_issue_ids=new_issue_ids, transitions=transitions, now=now
+    )
     accepted = Counter(OutcomeKey(e.project_id, Category.ERROR, Outcome.ACCEPTED, "") for e in fresh)
     aggregates.add_outcomes(conn, int(now // 3600), outcomes + accepted)
     return StoreResult(stored=len(fresh), duplicates=len(batch) - len(fresh), new_issue_ids=new_issue_ids)

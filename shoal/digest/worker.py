@@ -46,8 +46,11 @@ class DigestWorker:
         limits: DigestLimits,
         lease_seconds: float,
         clock: Clock = SYSTEM_CLOCK,
+        *,
+        batch_size: int = BATCH_SIZE,
     ) -> None:
         self._spool = spool
+        self._batch_size = batch_size
         self._lease_seconds = lease_seconds
         self._engine = engine
         self._clock = clock
@@ -56,7 +59,7 @@ class DigestWorker:
 
     def run_once(self) -> int:
         """Digest one batch; return how many spool entries it handled (0: the spool was empty)."""
-        claimed = self._spool.claim(BATCH_SIZE, self._lease_seconds)
+        claimed = self._spool.claim(self._batch_size, self._lease_seconds)
         if not claimed:
             return 0
         try:

@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, Row, func, insert, select, update
 
+from shoal.alerts.templates import default_project_rule
+from shoal.store import alert_rules
 from shoal.store.schema import organization, project, project_key
 
 
@@ -63,7 +65,7 @@ def create_organization(conn: Connection, slug: str, name: str) -> int:
 def create_project(
     conn: Connection, organization_id: int, name: str, platform: str, grouping_config: str
 ) -> ProjectInfo:
-    """A project with one enabled key."""
+    """A project with one enabled key and the default alert rule (new issue → email members)."""
     slug = slugify(name)
     taken = conn.execute(
         select(func.count()).where(project.c.organization_id == organization_id, project.c.slug == slug)
@@ -86,6 +88,8 @@ def create_project(
         .returning(project.c.id)
     ).scalar_one()
     create_key(conn, project_id, label="Default")
+    # Sentry's default for a new project, and the chapter's first rule: one email per new issue.
+    alert_rules.insert_rule(conn, project_id, default_project_rule(), now)
     return ProjectInfo(project_id, organization_id, slug, name, platform, ProjectGrouping(grouping_config))
 
 

@@ -1,0 +1,270 @@
+"""The digest's last step: evaluate the projects' alert rules on the issues a batch touched, in the
+batch's transaction; write one decision-log row per rule per issue and one outbox row per action
+of every rule that fired.
+
+Per rule and issue, as Sentry's `apply_rule` (reference §2.6, 2.9): rules only run on unresolved
+issues (a regression or escalation in this batch has already made the issue unresolved); inside
+the action interval the rule is skipped, even for a regression; otherwise the issue's events of
+the batch are tried in order until one passes, and the interval is then claimed with a conditional
+update, so that of several workers only one fires. The first event of a new issue is the only one
+that carries "new issue", so the new-issue trigger fires once per issue by construction; the claim
+makes it once even if the same batch is digested twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+
+from shoal.alerts.evaluate import Context, EventFacts, IssueFacts, Verdict, evaluate
+from shoal.alerts.model import NOTIFY_CHANNEL, NOTIFY_EMAIL, NOTIFY_SERVICE, Rule
+from shoal.digest.lifecycle import Transitions
+from shoal.digest.pipeline import DigestedEvent
+from shoal.store import aggregates, alert_rules, alert_state, channels, events, issues, outbox, users
+from shoal.store.alert_state import Decision
+from shoal.store.events import PayloadCodec
+from shoal.store.issues import AlertFacts
+from shoal.store.outbox import NewNotification
+
+
+@dataclass(frozen=True)
+class BatchIssue:
+    """One issue the batch touched, with its events of the batch (indexes, in order)."""
+
+    facts: AlertFacts
+    event_indexes: list[int]
+    new_index: int | None
+    regressed_index: int | None
+    escalated_index: int | None
+
+
+def evaluate_batch(
+    conn: Connection,
+    batch: list[DigestedEvent],
+    *,
+    issue_ids: list[int],
+    new_issue_ids: list[int],
+    transitions: Transitions,
+    now: float,
+) -> None:
+    """`batch[i]` went to issue `issue_ids[i]`; `new_issue_ids` are the issues the batch created."""
+    rules = alert_rules.active_rules(conn, {e.project_id for e in batch})
+    if not any(rules.values()):
+        return
+    touched = _batch_issues(conn, issue_ids, set(new_issue_ids), transitions)
+    fired_at = alert_state.last_fired(
+        conn, [(rule.id, t.facts.id) for t in touched for rule in rules[t.facts.project_id]]
+    )
+    step = _Step(conn, batch, now, _Counts(conn, [t.facts.id for t in touched], now))
+    for t in touched:
+        for rule in rules[t.facts.project_id]:
+            step.decide(rule, t, fired_at.get((rule.id, t.facts.id)))
+    alert_state.record_decisions(conn, step.decisions)
+    outbox.enqueue(conn, step.notifications, now)
+
+
+def _batch_issues(
+    conn: Connection, issue_ids: list[int], new_issue_ids: set[int], transitions: Transitions
+) -> list[BatchIssue]:
+    indexes: dict[int, list[int]] = defaultdict(list)
+    for index, issue_id in enumerate(issue_ids):
+        indexes[issue_id].append(index)
+    facts = issues.alert_facts(conn, indexes)
+    return [
+        BatchIssue(
+            facts=facts[issue_id],
+            event_indexes=found,
+            new_index=found[0] if issue_id in new_issue_ids else None,
+            regressed_index=transitions.regressed_by.get(issue_id),
+            escalated_index=transitions.escalated_by.get(issue_id),
+        )
+        for issue_id, found in sorted(indexes.items())
+    ]
+
+
+class _Counts:
+    """Window counts for the batch's issues: one query per window for all of them, from the
+    per-minute and per-hour counters; environment-scoped and user counts read the events."""
+
+    def __init__(self, conn: Connection, issue_ids: list[int], now: float) -> None:
+        self._conn = conn
+        self._issue_ids = issue_ids
+        self._now = now
+        self._by_window: dict[int, dict[int, int]] = {}
+
+    def events(self, issue_id: int, seconds: int, environment: str | None) -> int:
+        if environment is not None:
+            return events.count_after(self._conn, issue_id, self._now - seconds, environment)
+        if seconds not in self._by_window:
+            self._by_window[seconds] = aggregates.events_in_window(
+                self._conn, self._issue_ids, self._now, seconds
+            )
+        return self._by_window[seconds].get(issue_id, 0)
+
+    def users(self, issue_id: int, seconds: int, environment: str | None) -> int:
+        return events.users_after(self._conn, issue_id, self._now - seconds, environment)
+
+
+class _Step:
+    """The decisions and notifications of one batch, as they are made."""
+
+    def __init__(self, conn: Connection, batch: list[DigestedEvent], now: float, counts: _Counts) -> None:
+        self._conn = conn
+        self._batch = batch
+        self._now = now
+        self._counts = counts
+        self._codec = PayloadCodec()
+        self._latest_release: dict[int, str | None] = {}
+        self.decisions: list[Decision] = []
+        self.notifications: list[NewNotification] = []
+
+    def decide(self, rule: Rule, issue: BatchIssue, fired_at: float | None) -> None:
+        facts = issue.facts
+        last_event = self._batch[issue.event_indexes[-1]].event_id
+        if facts.status != "unresolved":
+            self._record(rule, facts, last_event, Verdict(False, f"skipped: the issue is {facts.status}"))
+            return
+        interval = rule.frequency * 60
+        if fired_at is not None and fired_at > self._now - interval:
+            ago = _minutes(self._now - fired_at)
+            reason = f"throttled: last sent {ago} ago, interval {_minutes(interval)}"
+            self._record(rule, facts, last_event, Verdict(False, reason))
+            return
+        index, verdict = self._first_passing(rule, issue)
+        event_id = self._batch[index].event_id
+        if verdict.passed and not alert_state.claim(self._conn, rule.id, facts.id, rule.frequency, self._now):
+            verdict = Verdict(False, "throttled: another worker fired this rule for the issue just now")
+        if verdict.passed and not self._notify(rule, issue, index, verdict.reason):
+            verdict = Verdict(True, f"{verdict.reason}; but no action had anyone to notify")
+        self._record(rule, facts, event_id, verdict)
+
+    def _first_passing(self, rule: Rule, issue: BatchIssue) -> tuple[int, Verdict]:
+        verdict = Verdict(False, "no event")
+        index = issue.event_indexes[-1]
+        for index in issue.event_indexes:
+            verdict = evaluate(rule, self._context(issue, index))
+            if verdict.passed:
+                break
+        return index, verdict
+
+    def _context(self, issue: BatchIssue, index: int) -> Context:
+        e = self._batch[index]
+        facts = issue.facts
+        return Context(
+            issue=IssueFacts(facts.id, facts.first_seen, facts.times_seen, facts.assignee_id),
+            event=EventFacts(
+                event_id=e.event_id,
+                level=e.level,
+                environment=e.environment,
+                release=e.release,
+                tags=e.tags,
+                data=self._decoder(e),
+                is_new=index == issue.new_index,
+                is_regression=index == issue.regressed_index,
+                has_escalated=index == issue.escalated_index,
+            ),
+            counts=self._counts,
+            latest_release=lambda: self._latest(facts.project_id),
+            now=self._now,
+        )
+
+    def _decoder(self, e: DigestedEvent) -> Callable[[], dict[str, Any]]:
+        return lambda: self._codec.decode(e.payload)
+
+    def _latest(self, project_id: int) -> str | None:
+        if project_id not in self._latest_release:
+            self._latest_release[project_id] = issues.latest_release(self._conn, project_id)
+        return self._latest_release[project_id]
+
+    def _record(self, rule: Rule, facts: AlertFacts, event_id: str, verdict: Verdict) -> None:
+        self.decisions.append(
+            Decision(rule.id, facts.id, event_id, verdict.passed, verdict.reason, self._now)
+        )
+
+    def _notify(self, rule: Rule, issue: BatchIssue, index: int, reason: str) -> int:
+        """Queue the rule's notifications; return how many there were."""
+        message = _message(rule, issue, index, self._batch[index], reason)
+        queued = [
+            NewNotification(issue.facts.project_id, rule.id, issue.facts.id, channel_id, target, message)
+            for action in rule.actions
+            for channel_id, target in self._targets(action, issue.facts)
+        ]
+        self.notifications.extend(queued)
+        return len(queued)
+
+    def _targets(self, action: dict[str, Any], facts: AlertFacts) -> list[tuple[int | None, dict[str, Any]]]:
+        """Where one action sends: a channel row, or an email list resolved now."""
+        kind = action.get("id")
+        if kind == NOTIFY_CHANNEL:
+            return [(int(action["channel"]), {})]
+        if kind == NOTIFY_SERVICE and action.get("service") != "mail":
+            found = channels.channel_by_name(self._conn, facts.organization_id, str(action.get("service")))
+            return [(found.id, {})] if found else []
+        if kind in (NOTIFY_EMAIL, NOTIFY_SERVICE):
+            emails = self._emails(action, facts)
+            return [(None, {"kind": "email", "config": {"to": emails}})] if emails else []
+        return []
+
+    def _emails(self, action: dict[str, Any], facts: AlertFacts) -> list[str]:
+        """Sentry's mail action: a member, or the issue's owners (its assignee here), falling
+        through to everyone in the organization unless told "NoOne"."""
+        target = action.get("targetType", "IssueOwners")
+        if target == "Member":
+            email = users.email_of(self._conn, int(action.get("targetIdentifier", 0)))
+            return [email] if email else []
+        if target == "IssueOwners" and facts.assignee_id is not None:
+            email = users.email_of(self._conn, facts.assignee_id)
+            return [email] if email else []
+        if target == "IssueOwners" and action.get("fallthroughType") == "NoOne":
+            return []
+        return users.member_emails(self._conn, facts.organization_id)
+
+
+def _message(rule: Rule, issue: BatchIssue, index: int, e: DigestedEvent, reason: str) -> dict[str, Any]:
+    """The notification's content, as `shoal.notify.base.Notification` fields, about the event
+    `batch[index]` that made the rule fire; the issue URL is a path that the channel prefixes
+    with SHOAL_URL."""
+    facts = issue.facts
+    return {
+        "kind": _kind(issue, index),
+        "rule_name": rule.name,
+        "reason": reason,
+        "project_slug": facts.project_slug,
+        "issue_short_id": facts.short_id,
+        "issue_url": f"/issues/{facts.id}/",
+        "title": facts.title,
+        "culprit": facts.culprit,
+        "level": e.level,
+        "times_seen": facts.times_seen,
+        "users_seen": facts.users_seen,
+        "first_seen": facts.first_seen,
+        "last_seen": facts.last_seen,
+        "release": e.release,
+        "environment": e.environment,
+        "event_id": e.event_id,
+        "tags": [list(tag) for tag in e.tags],
+    }
+
+
+def _kind(issue: BatchIssue, index: int) -> str:
+    """What the message calls itself: the state change the firing event made, if it made one."""
+    if index == issue.new_index:
+        return "new_issue"
+    if index == issue.regressed_index:
+        return "regression"
+    if index == issue.escalated_index:
+        return "escalation"
+    return "alert"
+
+
+def _minutes(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes >= 1440 and minutes % 1440 == 0:
+        return f"{minutes // 1440} d"
+    if minutes >= 60 and minutes % 60 == 0:
+        return f"{minutes // 60} h"
+    return f"{minutes} min"
