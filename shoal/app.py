@@ -1,7 +1,9 @@
-"""The ASGI application: ingest routes on a fast path, everything else to the web UI.
+"""The ASGI application: ingest routes on a fast path, `/api/0/` to the API, the rest to the web UI.
 
 Ingest requests are matched with one regular expression and handled as plain ASGI, without
 Starlette's routing and middleware: at thousands of requests a second every microsecond counts.
+The regular expression is tried first, so the API can never take an ingest path: `/api/0/store/`
+is ingest's (and refused there, as project 0 does not exist), `/api/0/projects/…` is the API's.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
 
+from shoal.api.app import PREFIX as API_PREFIX
+from shoal.api.app import create_api_app
 from shoal.config import Config
 from shoal.ingest.keys import KeyCache
 from shoal.ingest.routes import IngestEndpoint
@@ -30,6 +34,7 @@ class ShoalApp:
     def __init__(self, config: Config, engine: Engine) -> None:
         self.committer = GroupCommitter(lambda: SqliteSpool(config.spool_path, durable_writes=True))
         self.ingest = IngestEndpoint(config, KeyCache(engine), self.committer)
+        self.api = create_api_app(config, engine)
         self.web = create_web_app(self._lifespan)
         self.web.state.config = config
         self.web.state.engine = engine
@@ -40,6 +45,9 @@ class ShoalApp:
             match = _INGEST_PATH.fullmatch(scope["path"])
             if match:
                 await self.ingest.handle(scope, receive, send, int(match[1]), match[2])
+                return
+            if scope["path"].startswith(API_PREFIX):
+                await self.api(scope, receive, send)
                 return
         await self.web(scope, receive, send)
 

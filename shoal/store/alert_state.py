@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Connection, and_, delete, func, insert, or_, select, update
 
 from shoal.store.db import upsert
 from shoal.store.schema import alert_decision, alert_rule, rule_issue_status
@@ -30,15 +30,15 @@ class Decision:
 @dataclass(frozen=True)
 class LoggedDecision(Decision):
     rule_name: str = ""
+    id: int = 0
 
 
-def last_fired(conn: Connection, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], float]:
-    """(rule_id, issue_id) → when that rule last fired for that issue."""
-    wanted = sorted(set(pairs))
-    if not wanted:
+def last_fired(conn: Connection, issue_ids: Iterable[int]) -> dict[tuple[int, int], float]:
+    """(rule_id, issue_id) → when that rule last fired for that issue, for every rule."""
+    ids = sorted(set(issue_ids))
+    if not ids:
         return {}
-    key = tuple_(rule_issue_status.c.rule_id, rule_issue_status.c.issue_id)
-    rows = conn.execute(select(rule_issue_status).where(key.in_(wanted)))
+    rows = conn.execute(select(rule_issue_status).where(rule_issue_status.c.issue_id.in_(ids)))
     return {(row.rule_id, row.issue_id): row.last_fired for row in rows}
 
 
@@ -81,25 +81,43 @@ def record_decisions(conn: Connection, decisions: Sequence[Decision]) -> None:
 
 
 def issue_decisions(conn: Connection, issue_id: int, limit: int = 100) -> list[LoggedDecision]:
-    return _logged(conn, alert_decision.c.issue_id == issue_id, limit)
+    """The newest decisions on an issue, newest first."""
+    return decision_page(conn, alert_decision.c.issue_id == issue_id, limit=limit)[0]
 
 
 def rule_decisions(conn: Connection, rule_id: int, limit: int = 100) -> list[LoggedDecision]:
-    return _logged(conn, alert_decision.c.rule_id == rule_id, limit)
+    return decision_page(conn, alert_decision.c.rule_id == rule_id, limit=limit)[0]
 
 
-def _logged(conn: Connection, where: object, limit: int) -> list[LoggedDecision]:
-    rows = conn.execute(
+def decision_page(
+    conn: Connection,
+    where: ColumnElement[bool],
+    *,
+    limit: int,
+    before: int | None = None,
+    after: int | None = None,
+) -> tuple[list[LoggedDecision], bool]:
+    """Up to `limit` decisions, newest first, older than id `before` (or newer than id `after`),
+    and whether there are more beyond them in that direction. A keyset page on the log's
+    (issue_id, id) and (rule_id, id) indexes, so pages stay put while the digest keeps logging."""
+    query = (
         select(alert_decision, alert_rule.c.name)
         .join(alert_rule, alert_rule.c.id == alert_decision.c.rule_id)
-        .where(where)  # type: ignore[arg-type]
-        .order_by(alert_decision.c.id.desc())
-        .limit(limit)
+        .where(where)
+        .limit(limit + 1)
     )
-    return [
-        LoggedDecision(r.rule_id, r.issue_id, r.event_id, r.fired, r.reason, r.created_at, r.name)
-        for r in rows
+    if after is not None:
+        query = query.where(alert_decision.c.id > after).order_by(alert_decision.c.id)
+    else:
+        if before is not None:
+            query = query.where(alert_decision.c.id < before)
+        query = query.order_by(alert_decision.c.id.desc())
+    rows = [
+        LoggedDecision(r.rule_id, r.issue_id, r.event_id, r.fired, r.reason, r.created_at, r.name, r.id)
+        for r in conn.execute(query)
     ]
+    page = rows[:limit]
+    return (page[::-1] if after is not None else page), len(rows) > limit
 
 
 def prune_decisions(conn: Connection, now: float) -> int:

@@ -1,0 +1,66 @@
+"""The `/api/0/` application: its routes, and errors answered as JSON in Sentry's shape.
+
+shoal/app.py hands it every request whose path starts with `/api/0/` (after the ingest routes had
+their look). Endpoints do their database work in Starlette's thread pool, so the event loop that
+ingest shares never waits on the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Engine
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from shoal.api import decisions, rules
+from shoal.api.errors import NOT_FOUND, ApiError
+from shoal.api.json_io import json_response
+from shoal.clock import SYSTEM_CLOCK, Clock
+from shoal.config import Config
+
+PREFIX = "/api/0/"
+
+_PROJECT = PREFIX + "projects/{org_slug}/{project_slug}"
+
+
+def create_api_app(config: Config, engine: Engine, clock: Clock = SYSTEM_CLOCK) -> Starlette:
+    routes = [
+        Route(f"{_PROJECT}/rules/", rules.rule_list, methods=["GET", "POST"]),
+        Route(f"{_PROJECT}/rules/{{rule_id:int}}/", rules.rule_detail, methods=["GET", "PUT", "DELETE"]),
+        Route(PREFIX + "issues/{issue_id:int}/alert-decisions/", decisions.issue_decisions),
+        Route(
+            PREFIX + "organizations/{org_slug}/issues/{issue_id:int}/alert-decisions/",
+            decisions.issue_decisions,
+        ),
+    ]
+    app = Starlette(routes=routes, exception_handlers=_exception_handlers())
+    app.state.config = config
+    app.state.engine = engine
+    app.state.clock = clock
+    return app
+
+
+def _exception_handlers() -> dict[Any, Callable[[Request, Exception], Response]]:
+    def api_error(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        return json_response(exc.body, exc.status)
+
+    def http_error(request: Request, exc: Exception) -> Response:
+        # Routing's own refusals (no such path, a method the path has not) in the same shape.
+        assert isinstance(exc, HTTPException)
+        if exc.status_code == 404:
+            return json_response({"detail": NOT_FOUND}, 404)
+        if exc.status_code == 405:
+            return json_response({"detail": f'Method "{request.method}" not allowed.'}, 405, exc.headers)
+        return json_response({"detail": exc.detail}, exc.status_code, exc.headers)
+
+    def server_error(_request: Request, _exc: Exception) -> Response:
+        # Starlette logs the exception after this answer; the client never sees a traceback.
+        return json_response({"detail": "Internal Error"}, 500)
+
+    return {ApiError: api_error, HTTPException: http_error, Exception: server_error}
