@@ -218,10 +218,11 @@ def _tag_counts(batch: Iterable[DigestedEvent], issue_ids: list[int]) -> dict[tu
 
 def _time_buckets(
     batch: Iterable[DigestedEvent], issue_ids: list[int]
-) -> tuple[Counter[tuple[int, int]], Counter[tuple[int, int]]]:
-    minutes: Counter[tuple[int, int]] = Counter()
-    hours: Counter[tuple[int, int]] = Counter()
+) -> tuple[Counter[tuple[int, int, str]], Counter[tuple[int, int, str]]]:
+    minutes: Counter[tuple[int, int, str]] = Counter()
+    hours: Counter[tuple[int, int, str]] = Counter()
     for e, issue_id in zip(batch, issue_ids, strict=True):
-        minutes[(issue_id, int(e.timestamp // 60))] += 1
-        hours[(issue_id, int(e.timestamp // 3600))] += 1
+        environment = e.environment or ""
+        minutes[(issue_id, int(e.timestamp // 60), environment)] += 1
+        hours[(issue_id, int(e.timestamp // 3600), environment)] += 1
     return minutes, hours

@@ -51,22 +51,27 @@ def add_tag_counts(conn: Connection, counts: Mapping[tuple[int, str, str], TagCo
     conn.execute(stmt, rows)
 
 
-def add_issue_counts(
-    conn: Connection, minutes: Mapping[tuple[int, int], int], hours: Mapping[tuple[int, int], int]
-) -> None:
+# (issue id, bucket, environment or "") → events
+BucketCounts = Mapping[tuple[int, int, str], int]
+
+
+def add_issue_counts(conn: Connection, minutes: BucketCounts, hours: BucketCounts) -> None:
     _add_counts(conn, issue_count_minute, "minute", minutes)
     _add_counts(conn, issue_count_hour, "hour", hours)
 
 
-def _add_counts(conn: Connection, table: Table, bucket: str, counts: Mapping[tuple[int, int], int]) -> None:
+def _add_counts(conn: Connection, table: Table, bucket: str, counts: BucketCounts) -> None:
     if not counts:
         return
     stmt = upsert(table, conn)
     stmt = stmt.on_conflict_do_update(
-        index_elements=["issue_id", bucket],
+        index_elements=["issue_id", bucket, "environment"],
         set_={"events": table.c.events + stmt.excluded.events},
     )
-    rows = [{"issue_id": issue_id, bucket: b, "events": n} for (issue_id, b), n in sorted(counts.items())]
+    rows = [
+        {"issue_id": issue_id, bucket: b, "environment": env, "events": n}
+        for (issue_id, b, env), n in sorted(counts.items())
+    ]
     conn.execute(stmt, rows)
 
 
@@ -111,10 +116,13 @@ def prune_minute_counts(conn: Connection, before_minute: int) -> int:
     return result.rowcount
 
 
-def events_in_window(conn: Connection, issue_ids: list[int], now: float, seconds: int) -> dict[int, int]:
-    """Events per issue in the window that ends now, from the per-minute counts for windows up to
-    an hour and the per-hour counts beyond. The oldest bucket is counted whole when the window
-    starts inside it, so a count can include up to a bucket's width of older events."""
+def events_in_window(
+    conn: Connection, issue_ids: list[int], now: float, seconds: int, environment: str | None = None
+) -> dict[int, int]:
+    """Events per issue in the window that ends now (in one environment if given), from the
+    per-minute counts for windows up to an hour and the per-hour counts beyond. The oldest bucket
+    is counted whole when the window starts inside it, so a count can include up to a bucket's
+    width of older events: "more than 100 in 1h" may fire up to a minute early, never late."""
     if not issue_ids:
         return {}
     table, width, bucket = (
@@ -122,9 +130,29 @@ def events_in_window(conn: Connection, issue_ids: list[int], now: float, seconds
         if seconds <= 3600
         else (issue_count_hour, 3600, issue_count_hour.c.hour)
     )
-    rows = conn.execute(
+    query = (
         select(table.c.issue_id, func.sum(table.c.events))
         .where(table.c.issue_id.in_(sorted(issue_ids)), bucket >= int((now - seconds) // width))
         .group_by(table.c.issue_id)
+    )
+    if environment is not None:
+        query = query.where(table.c.environment == environment)
+    return {issue_id: int(total) for issue_id, total in conn.execute(query)}
+
+
+def users_in_window(conn: Connection, issue_ids: list[int], now: float, seconds: int) -> dict[int, int]:
+    """Distinct users per issue with an event in the window that ends now: the issue's `user` tag
+    values last seen inside it. Exact, and no event is read: a user's last_seen is the time of
+    their newest event."""
+    if not issue_ids:
+        return {}
+    rows = conn.execute(
+        select(issue_tag.c.issue_id, func.count())
+        .where(
+            issue_tag.c.issue_id.in_(sorted(issue_ids)),
+            issue_tag.c.key == "user",
+            issue_tag.c.last_seen >= now - seconds,
+        )
+        .group_by(issue_tag.c.issue_id)
     )
     return {issue_id: int(total) for issue_id, total in rows}

@@ -169,12 +169,15 @@ issue_tag = Table(
 )
 
 # Events per issue per minute (kept about a day, for "N in 1 minute … 1 hour" questions) and per
-# hour (kept as long as events, for histograms). Buckets are unix seconds // 60 and // 3600.
+# hour (kept as long as events, for histograms and longer windows), per environment ("" for
+# none), because an alert rule scoped to an environment counts only its events. Buckets are unix
+# seconds // 60 and // 3600; the key order serves "this issue, from minute M on".
 issue_count_minute = Table(
     "issue_count_minute",
     metadata,
     Column("issue_id", ForeignKey("issue.id", ondelete="CASCADE"), primary_key=True),
     Column("minute", Integer, primary_key=True),
+    Column("environment", String(64), primary_key=True),
     Column("events", Integer, nullable=False),
 )
 
@@ -183,6 +186,7 @@ issue_count_hour = Table(
     metadata,
     Column("issue_id", ForeignKey("issue.id", ondelete="CASCADE"), primary_key=True),
     Column("hour", Integer, primary_key=True),
+    Column("environment", String(64), primary_key=True),
     Column("events", Integer, nullable=False),
 )
 

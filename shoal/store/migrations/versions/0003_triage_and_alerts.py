@@ -240,8 +240,59 @@ def upgrade() -> None:
             op.f("fk_issue_assignee_id_users"), "users", ["assignee_id"], ["id"], ondelete="SET NULL"
         )
 
+    for bucket in ("minute", "hour"):
+        _add_environment_to_counts(bucket)
+
+
+def _add_environment_to_counts(bucket: str) -> None:
+    """issue_count_<bucket> gains an environment in its key; what was counted so far had none
+    known, so it moves to "". Rebuilt through a copy: both backends can do that, and SQLite cannot
+    change a primary key in place."""
+    table = f"issue_count_{bucket}"
+    op.execute(f"CREATE TABLE {table}_copy AS SELECT issue_id, {bucket}, events FROM {table}")
+    op.drop_table(table)
+    op.create_table(
+        table,
+        sa.Column("issue_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(bucket, sa.Integer(), nullable=False),
+        sa.Column("environment", sa.String(length=64), nullable=False),
+        sa.Column("events", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["issue_id"], ["issue.id"], name=op.f(f"fk_{table}_issue_id_issue"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("issue_id", bucket, "environment", name=op.f(f"pk_{table}")),
+    )
+    op.execute(
+        f"INSERT INTO {table} (issue_id, {bucket}, environment, events) "
+        f"SELECT issue_id, {bucket}, '', events FROM {table}_copy"
+    )
+    op.drop_table(f"{table}_copy")
+
+
+def _drop_environment_from_counts(bucket: str) -> None:
+    table = f"issue_count_{bucket}"
+    op.execute(
+        f"CREATE TABLE {table}_copy AS SELECT issue_id, {bucket}, SUM(events) AS events "
+        f"FROM {table} GROUP BY issue_id, {bucket}"
+    )
+    op.drop_table(table)
+    op.create_table(
+        table,
+        sa.Column("issue_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(bucket, sa.Integer(), nullable=False),
+        sa.Column("events", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["issue_id"], ["issue.id"], name=op.f(f"fk_{table}_issue_id_issue"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("issue_id", bucket, name=op.f(f"pk_{table}")),
+    )
+    op.execute(f"INSERT INTO {table} SELECT issue_id, {bucket}, events FROM {table}_copy")
+    op.drop_table(f"{table}_copy")
+
 
 def downgrade() -> None:
+    for bucket in ("minute", "hour"):
+        _drop_environment_from_counts(bucket)
     with op.batch_alter_table("issue") as batch:
         batch.drop_constraint(op.f("fk_issue_assignee_id_users"), type_="foreignkey")
         batch.drop_column("assignee_id")
