@@ -1,4 +1,5 @@
-"""The `shoal` command: run, web, worker, migrate, createuser, project, status, grouping.
+"""The `shoal` command: run, web, worker (digest, notify), migrate, createuser, project, status,
+grouping.
 
 Heavy imports happen inside each command, so `shoal status` starts quickly enough to be polled.
 Errors a user can fix end the command with one clear line and a non-zero exit code.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -17,6 +19,8 @@ from shoal.config import Config, ConfigError, load_config
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+
+    from shoal.notify.worker import NotifyWorker
 
 
 def main() -> None:
@@ -49,13 +53,14 @@ def command_engine(config: Config) -> Engine:
 
 @cli.command()
 def run() -> None:
-    """Run everything: the web server (UI, API, ingest) and the digest workers."""
+    """Run everything: the web server (UI, API, ingest), the digest workers and notifications."""
     _serve(command_config(), with_workers=True)
 
 
 @cli.command()
 def web() -> None:
-    """Run only the web server (UI, API, ingest); run `shoal worker` processes beside it."""
+    """Run only the web server (UI, API, ingest); run `shoal worker digest` and `shoal worker
+    notify` processes beside it."""
     _serve(command_config(), with_workers=False)
 
 
@@ -79,10 +84,19 @@ def _serve(config: Config, with_workers: bool) -> None:
     sys.stdout.flush()
     supervisor = WorkerSupervisor(config.digest_workers if with_workers else 0)
     supervisor.start()
+    # Notifications are few and their sends wait on the network, not the CPU: a thread of the web
+    # process delivers them, so `shoal run` stays one web process and its digest workers.
+    stop_notify = threading.Event()
+    notifier = threading.Thread(
+        target=_notify_worker(config, engine).run_forever, args=(stop_notify,), name="notify", daemon=True
+    )
+    if with_workers:
+        notifier.start()
     try:
         server = uvicorn.Server(_uvicorn_config(uvicorn, ShoalApp(config, engine), config))
         server.run()
     finally:
+        stop_notify.set()
         supervisor.stop()
 
 
@@ -102,22 +116,20 @@ def _uvicorn_config(uvicorn: Any, app: Any, config: Config) -> Any:
 
 
 @cli.command()
+@click.argument("kind", type=click.Choice(["digest", "notify"]), default="digest")
 @click.option(
     "--parent-pid", type=int, default=None, help="Stop when this process is gone (used by `shoal run`)."
 )
 @click.option(
     "--nice", "niceness", type=click.IntRange(0, 19), default=0, help="Lower this worker's CPU priority."
 )
-def worker(parent_pid: int | None, niceness: int) -> None:
-    """Run a digest worker: turn spooled envelopes into stored events and issues."""
+def worker(kind: str, parent_pid: int | None, niceness: int) -> None:
+    """Run a worker: `digest` turns spooled envelopes into stored events, issues and alerts;
+    `notify` delivers the alerts. Run any number of each."""
     import os
     import signal
-    import threading
 
-    from shoal.digest.pipeline import DigestLimits
-    from shoal.digest.worker import DigestWorker
     from shoal.processes import watch_parent
-    from shoal.spool.sqlite import SqliteSpool
 
     config = command_config()
     os.nice(niceness)
@@ -126,12 +138,30 @@ def worker(parent_pid: int | None, niceness: int) -> None:
         signal.signal(signum, lambda *_: stop.set())
     if parent_pid is not None:
         threading.Thread(target=watch_parent, args=(parent_pid, stop), daemon=True).start()
+    if kind == "notify":
+        _notify_worker(config).run_forever(stop)
+    else:
+        _run_digest_worker(config, stop)
+
+
+def _run_digest_worker(config: Config, stop: threading.Event) -> None:
+    from shoal.digest.pipeline import DigestLimits
+    from shoal.digest.worker import DigestWorker
+    from shoal.spool.sqlite import SqliteSpool
+
     limits = DigestLimits(config.max_envelope_bytes, config.max_event_bytes)
     spool = SqliteSpool(config.spool_path, durable_writes=False)
     try:
         DigestWorker(spool, command_engine(config), limits, config.digest_lease_seconds).run_forever(stop)
     finally:
         spool.close()
+
+
+def _notify_worker(config: Config, engine: Engine | None = None) -> NotifyWorker:
+    from shoal.notify.base import NotifySettings
+    from shoal.notify.worker import NotifyWorker
+
+    return NotifyWorker(engine or command_engine(config), NotifySettings.from_config(config))
 
 
 @cli.command()
@@ -254,5 +284,7 @@ def status(as_json: bool) -> None:
 
 # Command groups that live in their own module; imported last, since they use the helpers above.
 from shoal.grouping_commands import grouping  # noqa: E402
+from shoal.token_commands import token  # noqa: E402
 
 cli.add_command(grouping)
+cli.add_command(token)

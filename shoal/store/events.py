@@ -285,3 +285,24 @@ def users_after(conn: Connection, issue_id: int, after: float, environment: str 
     if environment is not None:
         query = query.where(event.c.environment == environment)
     return int(conn.execute(query).scalar_one())
+
+
+def users_in_environment(
+    conn: Connection, issue_ids: list[int], after: float, environment: str
+) -> dict[int, int]:
+    """Distinct users per issue among its events in one environment after `after`. The tag counts
+    do not pair users with environments, so this reads the events in the window (index range on
+    issue and time); only rules that count users in one environment ask it."""
+    if not issue_ids:
+        return {}
+    rows = conn.execute(
+        select(event.c.issue_id, func.count(func.distinct(event.c.user_key)))
+        .where(
+            event.c.issue_id.in_(sorted(issue_ids)),
+            event.c.timestamp > after,
+            event.c.environment == environment,
+            event.c.user_key.is_not(None),
+        )
+        .group_by(event.c.issue_id)
+    )
+    return {issue_id: int(total) for issue_id, total in rows}
