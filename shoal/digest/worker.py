@@ -23,7 +23,7 @@ from shoal.digest.pipeline import Digested, DigestLimits, Pipeline
 from shoal.digest.store import store_with_retries
 from shoal.outcomes import Category, Outcome, OutcomeKey
 from shoal.spool.base import ClaimedEntry, Spool
-from shoal.store import aggregates
+from shoal.store import aggregates, alert_state, outbox
 from shoal.store.db import write_transaction
 from shoal.store.events import PayloadCodec
 from shoal.store.projects import ProjectGrouping, project_groupings
@@ -143,5 +143,12 @@ class DigestWorker:
         self._next_prune = now + _PRUNE_EVERY
         with write_transaction(self._engine) as conn:
             pruned = aggregates.prune_minute_counts(conn, int(now // 60) - _MINUTE_COUNTS_KEPT)
-        if pruned:
-            log.info("pruned %d per-minute issue counts older than a day", pruned)
+            decisions = alert_state.prune_decisions(conn, now)
+            notifications = outbox.prune(conn, now - outbox.KEPT_SECONDS)
+        if pruned or decisions or notifications:
+            log.info(
+                "pruned %d per-minute issue counts, %d alert decisions and %d sent notifications",
+                pruned,
+                decisions,
+                notifications,
+            )

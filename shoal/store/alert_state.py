@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, delete, func, insert, select, update
 
 from shoal.store.db import upsert
 from shoal.store.schema import alert_decision, alert_rule, rule_issue_status
@@ -141,7 +141,7 @@ def prune_decisions(conn: Connection, now: float) -> int:
         )
         removed += conn.execute(
             delete(alert_decision).where(
-                and_(alert_decision.c.issue_id == issue_id, or_(alert_decision.c.id < newest_kept))
+                alert_decision.c.issue_id == issue_id, alert_decision.c.id < newest_kept
             )
         ).rowcount
     return int(removed)

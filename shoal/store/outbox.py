@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from shoal.store.schema import notification, notification_attempt
+
+# Delivered and failed notifications, with their attempts, are kept this long for the issue page.
+KEPT_SECONDS = 30 * 86400
 
 
 @dataclass(frozen=True)
@@ -163,3 +166,11 @@ def _outbox_row(row: Any) -> OutboxRow:
         created_at=row.created_at,
         delivered_at=row.delivered_at,
     )
+
+
+def prune(conn: Connection, before: float) -> int:
+    """Forget finished notifications made before `before` (their attempts go with them)."""
+    result = conn.execute(
+        delete(notification).where(notification.c.status != "pending", notification.c.created_at < before)
+    )
+    return int(result.rowcount)
