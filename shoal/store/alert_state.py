@@ -42,6 +42,18 @@ def last_fired(conn: Connection, issue_ids: Iterable[int]) -> dict[tuple[int, in
     return {(row.rule_id, row.issue_id): row.last_fired for row in rows}
 
 
+def last_fired_per_rule(conn: Connection, rule_ids: list[int]) -> dict[int, float]:
+    """When each rule last fired, for any issue."""
+    if not rule_ids:
+        return {}
+    rows = conn.execute(
+        select(rule_issue_status.c.rule_id, func.max(rule_issue_status.c.last_fired))
+        .where(rule_issue_status.c.rule_id.in_(rule_ids), rule_issue_status.c.last_fired > 0)
+        .group_by(rule_issue_status.c.rule_id)
+    )
+    return {int(rule_id): float(at) for rule_id, at in rows}
+
+
 def claim(conn: Connection, rule_id: int, issue_id: int, frequency_minutes: int, now: float) -> bool:
     """Take the rule's action interval for the issue. Sentry's guard (reference §2.6): the update
     only changes the row when the rule has not fired within the interval, and only the worker

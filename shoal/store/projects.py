@@ -62,6 +62,18 @@ def create_organization(conn: Connection, slug: str, name: str) -> int:
     return int(conn.execute(stmt).scalar_one())
 
 
+def organization_ids(conn: Connection) -> list[int]:
+    """Every organization, oldest first."""
+    return [int(row.id) for row in conn.execute(select(organization.c.id).order_by(organization.c.id))]
+
+
+def organization_exists(conn: Connection, organization_id: int) -> bool:
+    return (
+        conn.execute(select(organization.c.id).where(organization.c.id == organization_id)).first()
+        is not None
+    )
+
+
 def create_project(
     conn: Connection, organization_id: int, name: str, platform: str, grouping_config: str
 ) -> ProjectInfo:

@@ -75,15 +75,26 @@ def organization_ids(conn: Connection, user_id: int) -> list[int]:
     return [row.organization_id for row in rows]
 
 
-def member_emails(conn: Connection, organization_id: int) -> list[str]:
-    """Everyone in the organization, the people "email the project's members" reaches."""
+@dataclass(frozen=True)
+class Member:
+    id: int
+    email: str
+
+
+def organization_members(conn: Connection, organization_id: int) -> list[Member]:
+    """Everyone in the organization, by email: whom issues can be assigned to, and whom "email
+    the project's members" reaches."""
     rows = conn.execute(
-        select(users.c.email)
+        select(users.c.id, users.c.email)
         .join(membership, membership.c.user_id == users.c.id)
         .where(membership.c.organization_id == organization_id)
         .order_by(users.c.email)
     )
-    return [row.email for row in rows]
+    return [Member(row.id, row.email) for row in rows]
+
+
+def member_emails(conn: Connection, organization_id: int) -> list[str]:
+    return [member.email for member in organization_members(conn, organization_id)]
 
 
 def email_of(conn: Connection, user_id: int) -> str | None:

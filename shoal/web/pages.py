@@ -1,5 +1,5 @@
-"""The pages: projects with their DSNs, a project's issue list, an issue with one of its events,
-and an issue's event list.
+"""The pages: projects with their DSNs, a project's issue list, an issue with one of its events
+(and its triage state, activity and alerts), and an issue's event list.
 
 Endpoints are plain functions: Starlette runs them in its thread pool, so database reads never
 stall the event loop that ingest shares.
@@ -14,8 +14,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from shoal.store import events, issues, projects
+from shoal.clock import SYSTEM_CLOCK
+from shoal.store import alert_state, events, issues, projects, users
+from shoal.store import triage as triage_store
 from shoal.store.events import PayloadCodec
+from shoal.web import triage_view
 from shoal.web.auth import Viewer, current_viewer, engine_of
 from shoal.web.event_view import EventView
 from shoal.web.grouping_view import event_explanation
@@ -63,13 +66,28 @@ def project_list(request: Request) -> Response:
 
 def issue_list(request: Request) -> Response:
     viewer = current_viewer(request)
-    project_id = int(request.path_params["project_id"])
+    notice = triage_view.bulk_notice(request.query_params.get("notice"))
+    return render_issue_list(request, viewer, int(request.path_params["project_id"]), notice=notice)
+
+
+def render_issue_list(
+    request: Request,
+    viewer: Viewer,
+    project_id: int,
+    *,
+    notice: str | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    """The issue list; a bulk action that could not run re-shows it with `error` and its status."""
     page = _page_number(request)
     with engine_of(request).connect() as conn:
         project = visible_project(conn, viewer, project_id)
         total = issues.count_issues(conn, project_id)
         rows = issues.list_issues(conn, project_id, ISSUES_PER_PAGE, (page - 1) * ISSUES_PER_PAGE)
         key = projects.first_enabled_key(conn, project_id)
+        badges = triage_view.badges(conn, rows, SYSTEM_CLOCK.now())
+        members = {m.id: m.email for m in users.organization_members(conn, project.organization_id)}
     dsn = projects.dsn(request.app.state.config.public_url, key, project_id) if key else None
     return render(
         request,
@@ -82,14 +100,33 @@ def issue_list(request: Request) -> Response:
             "page": page,
             "dsn": dsn,
             "has_next": page * ISSUES_PER_PAGE < total,
+            "badges": badges,
+            "assignees": members,
+            "notice": notice,
+            "error": error,
         },
+        status=status,
     )
 
 
 def issue_detail(request: Request) -> Response:
     viewer = current_viewer(request)
     issue_id = int(request.path_params["issue_id"])
-    event_id = request.path_params.get("event_id")
+    return render_issue(request, viewer, issue_id, request.path_params.get("event_id"))
+
+
+def render_issue(
+    request: Request,
+    viewer: Viewer,
+    issue_id: int,
+    event_id: str | None = None,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    """The issue page; a triage form with a bad value re-shows it with `errors` next to the fields,
+    the posted `values` kept, and status 400."""
     with engine_of(request).connect() as conn:
         issue, project = visible_issue(conn, viewer, issue_id)
         event = (
@@ -102,6 +139,7 @@ def issue_detail(request: Request) -> Response:
         neighbours = events.event_neighbours(conn, issue_id, event) if event else None
         tags = issues.tag_breakdown(conn, issue_id)
         hashes = issues.hashes_of_issue(conn, issue_id)
+        triage = _triage_context(conn, issue, project)
     return render(
         request,
         viewer,
@@ -115,8 +153,26 @@ def issue_detail(request: Request) -> Response:
             "tags": tags,
             "hashes": hashes,
             "grouping": event_explanation(project, event) if event else None,
+            **triage,
+            "errors": errors or {},
+            "values": values or {},
         },
+        status=status,
     )
+
+
+def _triage_context(conn: Any, issue: issues.IssueRow, project: projects.ProjectInfo) -> dict[str, Any]:
+    """Status, assignee, who can be assigned, activity, and the Alerts section."""
+    members = users.organization_members(conn, project.organization_id)
+    return {
+        "badge": triage_view.badges(conn, [issue], SYSTEM_CLOCK.now())[issue.id],
+        "members": members,
+        # By email even if they have left the organization since: the page says who it was.
+        "assignee": users.email_of(conn, issue.assignee_id) if issue.assignee_id is not None else None,
+        "activity": triage_view.activity_items(triage_store.issue_activity(conn, issue.id)),
+        "decisions": alert_state.issue_decisions(conn, issue.id),
+        "notifications": triage_view.notification_items(conn, issue.id, project.organization_id),
+    }
 
 
 def event_list(request: Request) -> Response:

@@ -14,7 +14,7 @@ from starlette.routing import Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Lifespan
 
-from shoal.web import auth, grouping_pages, pages
+from shoal.web import alert_pages, auth, channel_pages, grouping_pages, pages, triage_pages
 from shoal.web.auth import LoginRequired, engine_of
 
 _STATIC = Path(__file__).parent / "static"
@@ -47,10 +47,58 @@ def create_web_app(lifespan: Lifespan[Starlette]) -> Starlette:
         Route("/issues/{issue_id:int}/events/", pages.event_list),
         Route("/issues/{issue_id:int}/unmerge", grouping_pages.unmerge, methods=["POST"]),
         Route("/issues/{issue_id:int}/events/{event_id:str}/", pages.issue_detail),
+        *triage_routes(),
+        *alert_routes(),
+        *channel_routes(),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=_exception_handlers())
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     return app
+
+
+def triage_routes() -> list[Route]:
+    post = ["POST"]
+    return [
+        Route("/projects/{project_id:int}/issues/bulk", triage_pages.bulk, methods=post),
+        Route("/issues/{issue_id:int}/resolve", triage_pages.resolve, methods=post),
+        Route("/issues/{issue_id:int}/ignore", triage_pages.ignore, methods=post),
+        Route("/issues/{issue_id:int}/unresolve", triage_pages.unresolve, methods=post),
+        Route("/issues/{issue_id:int}/assign", triage_pages.assign, methods=post),
+        Route("/issues/{issue_id:int}/comment", triage_pages.comment, methods=post),
+    ]
+
+
+def alert_routes() -> list[Route]:
+    rules = "/projects/{project_id:int}/alerts"
+    rule = rules + "/{rule_id:int}"
+    return [
+        Route(f"{rules}/", alert_pages.rule_list),
+        Route(f"{rules}/new", alert_pages.new_rule),
+        Route(f"{rules}/new", alert_pages.post_new_rule, methods=["POST"]),
+        Route(f"{rule}/", alert_pages.rule_detail),
+        Route(f"{rule}/edit", alert_pages.edit_rule),
+        Route(f"{rule}/edit", alert_pages.post_edit_rule, methods=["POST"]),
+        Route(f"{rule}/status", alert_pages.set_status, methods=["POST"]),
+        Route(f"{rule}/delete", alert_pages.confirm_delete),
+        Route(f"{rule}/delete", alert_pages.delete, methods=["POST"]),
+    ]
+
+
+def channel_routes() -> list[Route]:
+    channels = "/organizations/{organization_id:int}/channels"
+    channel = channels + "/{channel_id:int}"
+    return [
+        Route("/channels/", channel_pages.my_channels),
+        Route(f"{channels}/", channel_pages.channel_list),
+        Route(f"{channels}/new", channel_pages.new_channel),
+        Route(f"{channels}/new", channel_pages.post_new_channel, methods=["POST"]),
+        Route(f"{channel}/edit", channel_pages.edit_channel),
+        Route(f"{channel}/edit", channel_pages.post_edit_channel, methods=["POST"]),
+        Route(f"{channel}/enable", channel_pages.enable, methods=["POST"]),
+        Route(f"{channel}/test", channel_pages.send_test_notification, methods=["POST"]),
+        Route(f"{channel}/delete", channel_pages.confirm_delete),
+        Route(f"{channel}/delete", channel_pages.delete, methods=["POST"]),
+    ]
 
 
 def _exception_handlers() -> dict[type[Exception] | int, Callable[..., Response]]:
