@@ -122,6 +122,9 @@ def rule_from_json(data: dict[str, Any]) -> RuleSpec:
         _check_trigger(condition, f"conditions[{index}]", errors)
     for index, rule_filter in enumerate(filters):
         _check_filter(rule_filter, f"filters[{index}]", errors)
+    for index, action in enumerate(actions):
+        for key, message in _action_problems(action).items():
+            errors[f"actions[{index}].{key}"] = message
     if errors:
         raise RuleInvalid(errors)
     return RuleSpec(
@@ -262,6 +265,21 @@ _FILTER_CHECKS = {
     AGE_COMPARISON: _age_problems,
     ISSUE_OCCURRENCES: _number_problems,
 }
+
+
+def _action_problems(action: dict[str, Any]) -> dict[str, str]:
+    if action["id"] == NOTIFY_CHANNEL and _int(action.get("channel")) is None:
+        return {"channel": "must be the id of a channel"}
+    if action["id"] != NOTIFY_EMAIL:
+        return {}
+    target = action.get("targetType", "IssueOwners")
+    if target not in ("IssueOwners", "Member"):
+        return {"targetType": "must be IssueOwners or Member"}
+    if target == "Member" and _int(action.get("targetIdentifier")) is None:
+        return {"targetIdentifier": "must be the id of a member"}
+    if action.get("fallthroughType", "AllMembers") not in ("AllMembers", "ActiveMembers", "NoOne"):
+        return {"fallthroughType": "must be AllMembers, ActiveMembers or NoOne"}
+    return {}
 
 
 def level_number(value: object) -> int | None:

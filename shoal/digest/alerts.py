@@ -227,7 +227,10 @@ class _Step:
         """Where one action sends: a channel row, or an email list resolved now."""
         kind = action.get("id")
         if kind == NOTIFY_CHANNEL:
-            return [(int(action["channel"]), {})]
+            # The rule may name a channel that was deleted since; a notification for it could
+            # not be stored, and the decision log says that nobody was notified.
+            found = channels.get_channel(self._conn, model.whole_number(action.get("channel")))
+            return [(found.id, {})] if found and found.organization_id == facts.organization_id else []
         if kind == NOTIFY_SERVICE and action.get("service") != "mail":
             found = channels.channel_by_name(self._conn, facts.organization_id, str(action.get("service")))
             return [(found.id, {})] if found else []

@@ -86,3 +86,15 @@ def test_a_bad_rule_is_refused_naming_the_field(data: dict[str, Any], field: str
 def test_levels_may_be_names_or_sentry_numbers() -> None:
     assert model.level_number("40") == model.level_number("error") == 40
     assert model.level_number("41") is None
+
+
+@pytest.mark.parametrize(
+    ("action", "field"),
+    [
+        ({"id": model.NOTIFY_CHANNEL, "channel": "slack"}, "actions[0].channel"),
+        ({"id": model.NOTIFY_EMAIL, "targetType": "Team"}, "actions[0].targetType"),
+        ({"id": model.NOTIFY_EMAIL, "targetType": "Member"}, "actions[0].targetIdentifier"),
+    ],
+)
+def test_a_bad_action_is_refused_naming_the_field(action: dict[str, Any], field: str) -> None:
+    assert field in errors_of({"name": "r", "actions": [action]})

@@ -148,3 +148,14 @@ def test_a_disabled_rule_is_not_evaluated(harness: DigestHarness) -> None:
 
 def _frequency(interval: str, value: int) -> dict[str, object]:
     return {"id": model.EVENT_FREQUENCY, "interval": interval, "value": value, "comparisonType": "count"}
+
+
+def test_a_rule_sending_to_a_deleted_channel_still_digests_and_says_nobody_was_notified(
+    harness: DigestHarness,
+) -> None:
+    harness.only_rule({**TEMPLATES["new_issue"], "actions": [{"id": model.NOTIFY_CHANNEL, "channel": 999}]})
+    first = error_event()
+    harness.send(first)
+    assert harness.sent() == []
+    reason = harness.decisions(harness.issue_of(first["event_id"]))[0].reason
+    assert reason == "a new issue was created; but no action had anyone to notify"
