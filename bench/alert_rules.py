@@ -66,7 +66,9 @@ TWENTY_RULES: list[dict[str, Any]] = [
     {
         "name": "declined",
         "conditions": [frequency("5m", 50)],
-        "filters": [{"id": model.EVENT_ATTRIBUTE, "attribute": "exception.type", "match": "eq", "value": "X"}],
+        "filters": [
+            {"id": model.EVENT_ATTRIBUTE, "attribute": "exception.type", "match": "eq", "value": "X"}
+        ],
     },
     {
         "name": "young and busy",
@@ -76,8 +78,16 @@ TWENTY_RULES: list[dict[str, Any]] = [
     {"name": "old hands", "conditions": [], "filters": [{"id": model.ISSUE_OCCURRENCES, "value": 100000}]},
     {"name": "latest release", "conditions": [NEW], "filters": [{"id": model.LATEST_RELEASE}]},
     {"name": "new or regressed", "actionMatch": "any", "conditions": [NEW, {"id": model.REGRESSION}]},
-    {"name": "errors only", "conditions": [NEW], "filters": [{"id": model.LEVEL, "match": "gte", "level": "40"}]},
-    {"name": "not staging", "conditions": [frequency("1h", 500)], "filters": [tag("environment", "ne", "staging")]},
+    {
+        "name": "errors only",
+        "conditions": [NEW],
+        "filters": [{"id": model.LEVEL, "match": "gte", "level": "40"}],
+    },
+    {
+        "name": "not staging",
+        "conditions": [frequency("1h", 500)],
+        "filters": [tag("environment", "ne", "staging")],
+    },
 ]
 
 
@@ -137,7 +147,9 @@ def make_project(engine: Any, rules: list[dict[str, Any]]) -> int:
         project_id = projects.create_project(conn, organization_id, "shop", "python", DEFAULT_CONFIG_ID).id
         conn.execute(alert_rule.delete())  # the default "new issue" rule, unless `rules` has it
         for rule in rules:
-            alert_rules.insert_rule(conn, project_id, rule_from_json({"actions": [EMAIL], **rule}), time.time())
+            alert_rules.insert_rule(
+                conn, project_id, rule_from_json({"actions": [EMAIL], **rule}), time.time()
+            )
     return project_id
 
 

@@ -43,9 +43,7 @@ def webhook(engine: Engine, organization_id: int, url: str) -> int:
         )
 
 
-def queue(
-    engine: Engine, notification: Notification, channel_id: int | None, target: dict[str, Any]
-) -> int:
+def queue(engine: Engine, notification: Notification, channel_id: int | None, target: dict[str, Any]) -> int:
     """Put one notification in the outbox, as the digest does; return its id."""
     with write_transaction(engine) as conn:
         organization_id = conn.execute(select(organization.c.id)).scalar_one()
