@@ -1,5 +1,6 @@
 """What alert rules cost the digest: the same corpus events digested with no rules, and with 20
-rules per project (every trigger and filter kind), on SQLite, in-process.
+rules per project (every trigger and filter kind), on SQLite, in-process, with the garbage
+collector set as `shoal worker` sets it.
 
     .venv/bin/python bench/alert_rules.py [EVENTS] [ROUNDS]
 
@@ -26,7 +27,7 @@ from shoal.alerts.model import rule_from_json
 from shoal.alerts.templates import TEMPLATES
 from shoal.digest.grouping import DEFAULT_CONFIG_ID
 from shoal.digest.pipeline import DigestLimits
-from shoal.digest.worker import DigestWorker
+from shoal.digest.worker import DigestWorker, collect_garbage_less_often
 from shoal.spool.base import SpoolEntry
 from shoal.spool.sqlite import SqliteSpool
 from shoal.store import alert_rules, projects, users
@@ -154,6 +155,7 @@ def make_project(engine: Any, rules: list[dict[str, Any]]) -> int:
 
 
 def main(events: int, rounds: int) -> None:
+    collect_garbage_less_often()  # as `shoal worker` does
     print(f"{events} corpus events per round, {rounds} rounds per rule set, one digest worker, SQLite")
     rates: dict[str, list[float]] = {"no rules": [], "20 rules": []}
     for _ in range(rounds):

@@ -146,9 +146,10 @@ def worker(kind: str, parent_pid: int | None, niceness: int) -> None:
 
 def _run_digest_worker(config: Config, stop: threading.Event) -> None:
     from shoal.digest.pipeline import DigestLimits
-    from shoal.digest.worker import DigestWorker
+    from shoal.digest.worker import DigestWorker, collect_garbage_less_often
     from shoal.spool.sqlite import SqliteSpool
 
+    collect_garbage_less_often()
     limits = DigestLimits(config.max_envelope_bytes, config.max_event_bytes)
     spool = SqliteSpool(config.spool_path, durable_writes=False)
     try:

@@ -16,17 +16,20 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from shoal.alerts import model
-from shoal.alerts.attributes import attribute_values
 from shoal.alerts.model import RuleSpec
 
+# Plain slotted dataclasses, not frozen ones: the digest makes one context per event and millions
+# of verdicts, and a frozen dataclass's __init__ costs about six times as much (0.76 µs against
+# 0.13 µs for nine fields, timeit on this machine). Nothing changes them after they are made.
 
-@dataclass(frozen=True)
+
+@dataclass(slots=True)
 class Verdict:
     passed: bool
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class IssueFacts:
     id: int
     first_seen: float
@@ -34,14 +37,14 @@ class IssueFacts:
     assignee_id: int | None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class EventFacts:
     event_id: str
     level: str
     environment: str | None
     release: str | None
     tags: Sequence[tuple[str, str]]
-    data: Callable[[], dict[str, Any]]  # the whole event, decoded only if a filter needs it
+    attribute: Callable[[str], list[str]]  # an event attribute's values ("exception.type" → [...])
     is_new: bool = False
     is_regression: bool = False
     has_escalated: bool = False
@@ -55,7 +58,7 @@ class WindowCounts(Protocol):
     def users(self, issue_id: int, seconds: int, environment: str | None) -> int: ...
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Context:
     issue: IssueFacts
     event: EventFacts
@@ -149,13 +152,16 @@ def check_filter(rule_filter: dict[str, Any], context: Context) -> Verdict:
 
 def _tagged(rule_filter: dict[str, Any], context: Context) -> Verdict:
     key = str(rule_filter.get("key", "")).strip()
-    values = [v for k, v in context.event.tags if k.lower() == key.lower()]
+    # Sentry's TaggedEventFilter compares keys case-insensitively. A scan: a rule reads one key,
+    # and an index of all keys per event cost more than the scans it saved (bench/alert_rules.py).
+    wanted = key.lower()
+    values = [v for k, v in context.event.tags if k.lower() == wanted]
     return _match(f"tag {key}", values, rule_filter)
 
 
 def _attribute(rule_filter: dict[str, Any], context: Context) -> Verdict:
     attribute = str(rule_filter.get("attribute"))
-    return _match(attribute, attribute_values(context.event.data(), attribute), rule_filter)
+    return _match(attribute, context.event.attribute(attribute), rule_filter)
 
 
 def _occurrences(rule_filter: dict[str, Any], context: Context) -> Verdict:

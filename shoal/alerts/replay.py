@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from shoal.alerts.attributes import attribute_values
 from shoal.alerts.evaluate import Context, EventFacts, IssueFacts, evaluate
 from shoal.alerts.model import RuleSpec
 from shoal.digest.tags import event_tags
@@ -165,7 +166,7 @@ def _context(
             environment=row.environment,
             release=row.release,
             tags=event_tags(data),
-            data=lambda: data,
+            attribute=lambda name: attribute_values(data, name),
             is_new=is_new,
         ),
         counts=counts,

@@ -21,8 +21,19 @@ from typing import Any
 from sqlalchemy import Connection
 
 from shoal.alerts import model
-from shoal.alerts.evaluate import Context, EventFacts, IssueFacts, Verdict, check_trigger, combine, evaluate
+from shoal.alerts.attributes import attribute_values
+from shoal.alerts.evaluate import (
+    Context,
+    EventFacts,
+    IssueFacts,
+    Verdict,
+    check_filter,
+    check_trigger,
+    combine,
+    evaluate,
+)
 from shoal.alerts.model import NOTIFY_CHANNEL, NOTIFY_EMAIL, NOTIFY_SERVICE, Rule
+from shoal.digest.decision_memory import DecisionMemory
 from shoal.digest.lifecycle import Transitions
 from shoal.digest.pipeline import DigestedEvent
 from shoal.store import aggregates, alert_rules, alert_state, channels, events, issues, outbox, users
@@ -51,19 +62,24 @@ def evaluate_batch(
     new_issue_ids: list[int],
     transitions: Transitions,
     now: float,
-) -> None:
-    """`batch[i]` went to issue `issue_ids[i]`; `new_issue_ids` are the issues the batch created."""
+    memory: DecisionMemory | None = None,
+) -> list[Decision]:
+    """`batch[i]` went to issue `issue_ids[i]`; `new_issue_ids` are the issues the batch created.
+    Returns the decisions logged (those `memory` did not know already)."""
     rules = alert_rules.active_rules(conn, {e.project_id for e in batch})
     if not any(rules.values()):
-        return
+        return []
     touched = _batch_issues(conn, issue_ids, set(new_issue_ids), transitions)
     fired_at = alert_state.last_fired(conn, [t.facts.id for t in touched])
     step = _Step(conn, batch, now, _Counts(conn, [t.facts.id for t in touched], now))
     for t in touched:
         for rule in rules[t.facts.project_id]:
             step.decide(rule, t, fired_at.get((rule.id, t.facts.id)))
-    alert_state.record_decisions(conn, step.decisions)
+    step.fire()
+    logged = [d for d in step.decisions if memory is None or not memory.is_repeat(d)]
+    alert_state.record_decisions(conn, logged)
     outbox.enqueue(conn, step.notifications, now)
+    return logged
 
 
 def _batch_issues(
@@ -118,6 +134,53 @@ class _Counts:
         return self._users[key].get(issue_id, 0)
 
 
+# Nothing a Context holds refers back to the _Step that made it: a cycle would keep every batch's
+# contexts alive until the garbage collector found it, and its full collections, run more often
+# for it, cost as much as the rules themselves (bench/alert_rules.py: 14 % with gc disabled,
+# 30 % with the cycles).
+
+
+def _attribute_reader(e: DigestedEvent, codec: PayloadCodec) -> Callable[[str], list[str]]:
+    """The event's attribute values, as the pipeline read them for the project's rules; for an
+    attribute it did not read (a rule saved since), from the payload, decoded once."""
+    decoded: list[dict[str, Any]] = []
+
+    def values(name: str) -> list[str]:
+        if name in e.attributes:
+            return e.attributes[name]
+        if not decoded:
+            decoded.append(codec.decode(e.payload))
+        return attribute_values(decoded[0], name)
+
+    return values
+
+
+class _LatestRelease:
+    """The project's latest release, read at most once per batch and project."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._found: dict[int, str | None] = {}
+
+    def reader(self, project_id: int) -> Callable[[], str | None]:
+        return lambda: self.of(project_id)
+
+    def of(self, project_id: int) -> str | None:
+        if project_id not in self._found:
+            self._found[project_id] = issues.latest_release(self._conn, project_id)
+        return self._found[project_id]
+
+
+@dataclass(frozen=True)
+class _Passed:
+    """A rule that passed on an issue's event, waiting for its action interval to be claimed."""
+
+    rule: Rule
+    issue: BatchIssue
+    index: int
+    verdict: Verdict
+
+
 class _Step:
     """The decisions and notifications of one batch, as they are made."""
 
@@ -127,8 +190,11 @@ class _Step:
         self._now = now
         self._counts = counts
         self._codec = PayloadCodec()
-        self._latest_release: dict[int, str | None] = {}
+        self._latest = _LatestRelease(conn)
         self._contexts: dict[int, Context] = {}
+        self._members: dict[int, list[str]] = {}
+        self._shortcuts: dict[int, _Shortcuts] = {}
+        self._passed: list[_Passed] = []
         self.decisions: list[Decision] = []
         self.notifications: list[NewNotification] = []
 
@@ -145,18 +211,32 @@ class _Step:
             self._record(rule, facts, last_event, Verdict(False, reason))
             return
         index, verdict = self._first_passing(rule, issue)
-        event_id = self._batch[index].event_id
-        if verdict.passed and not alert_state.claim(self._conn, rule.id, facts.id, rule.frequency, self._now):
-            verdict = Verdict(False, "throttled: another worker fired this rule for the issue just now")
-        if verdict.passed and not self._notify(rule, issue, index, verdict.reason):
-            verdict = Verdict(True, f"{verdict.reason}; but no action had anyone to notify")
-        self._record(rule, facts, event_id, verdict)
+        if verdict.passed:
+            self._passed.append(_Passed(rule, issue, index, verdict))
+        else:
+            self._record(rule, facts, self._batch[index].event_id, verdict)
+
+    def fire(self) -> None:
+        """Claim the action interval of every rule that passed, all at once, and queue the
+        notifications of those whose claim won; a claim lost to another worker is logged as such."""
+        won = alert_state.claim_intervals(
+            self._conn, [(p.rule.id, p.issue.facts.id, p.rule.frequency) for p in self._passed], self._now
+        )
+        for p in self._passed:
+            verdict = p.verdict
+            if (p.rule.id, p.issue.facts.id) not in won:
+                verdict = Verdict(False, "throttled: another worker fired this rule for the issue just now")
+            elif not self._notify(p.rule, p.issue, p.index, verdict.reason):
+                verdict = Verdict(True, f"{verdict.reason}; but no action had anyone to notify")
+            self._record(p.rule, p.issue.facts, self._batch[p.index].event_id, verdict)
 
     def _first_passing(self, rule: Rule, issue: BatchIssue) -> tuple[int, Verdict]:
         """The first of the issue's batch events that passes the rule, or its last event and why
         it failed. Only events that could pass the triggers are tried (`candidate_events`)."""
         last = issue.event_indexes[-1]
-        if not _triggers_fail_for_every_event(rule, self._context(issue, last)):
+        if rule.id not in self._shortcuts:
+            self._shortcuts[rule.id] = _Shortcuts.of(rule)
+        if not self._shortcuts[rule.id].fail_for_every_event(rule, self._context(issue, last)):
             for index in candidate_events(rule, issue):
                 verdict = evaluate(rule, self._context(issue, index))
                 if verdict.passed:
@@ -181,31 +261,18 @@ class _Step:
                 environment=e.environment,
                 release=e.release,
                 tags=e.tags,
-                data=self._decoder(e),
+                attribute=self._attributes(e),
                 is_new=index == issue.new_index,
                 is_regression=index == issue.regressed_index,
                 has_escalated=index == issue.escalated_index,
             ),
             counts=self._counts,
-            latest_release=lambda: self._latest(facts.project_id),
+            latest_release=self._latest.reader(facts.project_id),
             now=self._now,
         )
 
-    def _decoder(self, e: DigestedEvent) -> Callable[[], dict[str, Any]]:
-        """The event's whole payload, decoded the first time a filter asks and then kept."""
-        decoded: list[dict[str, Any]] = []
-
-        def data() -> dict[str, Any]:
-            if not decoded:
-                decoded.append(self._codec.decode(e.payload))
-            return decoded[0]
-
-        return data
-
-    def _latest(self, project_id: int) -> str | None:
-        if project_id not in self._latest_release:
-            self._latest_release[project_id] = issues.latest_release(self._conn, project_id)
-        return self._latest_release[project_id]
+    def _attributes(self, e: DigestedEvent) -> Callable[[str], list[str]]:
+        return _attribute_reader(e, self._codec)
 
     def _record(self, rule: Rule, facts: AlertFacts, event_id: str, verdict: Verdict) -> None:
         self.decisions.append(
@@ -251,7 +318,9 @@ class _Step:
             return [email] if email else []
         if target == "IssueOwners" and action.get("fallthroughType") == "NoOne":
             return []
-        return users.member_emails(self._conn, facts.organization_id)
+        if facts.organization_id not in self._members:
+            self._members[facts.organization_id] = users.member_emails(self._conn, facts.organization_id)
+        return self._members[facts.organization_id]
 
 
 def _message(rule: Rule, issue: BatchIssue, index: int, e: DigestedEvent, reason: str) -> dict[str, Any]:
@@ -299,16 +368,36 @@ def candidate_events(rule: Rule, issue: BatchIssue) -> list[int]:
     return issue.event_indexes
 
 
-def _triggers_fail_for_every_event(rule: Rule, last: Context) -> bool:
-    """Frequency and every-event triggers do not depend on the event, except that the first event
-    of a new issue passes fewer of them: when they fail on the batch's last event of the issue,
-    they fail on all of them, and trying each event is wasted (bench/alert_rules.py)."""
-    kinds = [condition["id"] for condition in rule.conditions]
-    if not kinds or rule.action_match == "none" or set(kinds) & _ONE_EVENT_TRIGGERS:
-        return False
-    return not combine(rule.action_match, [check_trigger(c, last, rule) for c in rule.conditions]).passed
+@dataclass(frozen=True)
+class _Shortcuts:
+    """What of a rule can be judged once per issue instead of once per event."""
+
+    issue_filters: tuple[dict[str, Any], ...]  # age, occurrences, assignee; under filterMatch all
+    general_triggers: bool  # only frequency and every-event triggers, matched with all or any
+
+    @classmethod
+    def of(cls, rule: Rule) -> _Shortcuts:
+        kinds = {condition["id"] for condition in rule.conditions}
+        issue_filters = [f for f in rule.filters if f["id"] in _ISSUE_FILTERS]
+        return cls(
+            tuple(issue_filters) if rule.filter_match == "all" else (),
+            bool(kinds) and rule.action_match != "none" and not kinds & _ONE_EVENT_TRIGGERS,
+        )
+
+    def fail_for_every_event(self, rule: Rule, last: Context) -> bool:
+        """Whether the rule fails on every event of the issue in the batch, judged on the last
+        one alone; then trying each event is wasted (bench/alert_rules.py). An issue filter is
+        the same for every event; frequency and every-event triggers are too, except that the
+        first event of a new issue passes fewer of them, so failing on the last event means
+        failing on all."""
+        if not all(check_filter(f, last).passed for f in self.issue_filters):
+            return True
+        if not self.general_triggers:
+            return False
+        return not combine(rule.action_match, [check_trigger(c, last, rule) for c in rule.conditions]).passed
 
 
+_ISSUE_FILTERS = {model.AGE_COMPARISON, model.ISSUE_OCCURRENCES, model.ASSIGNED_TO}
 _ONE_EVENT_TRIGGERS = {model.FIRST_SEEN, model.REGRESSION, model.REAPPEARED}
 
 

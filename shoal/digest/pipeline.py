@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from shoal import outcomes
+from shoal.alerts.attributes import attribute_values
 from shoal.digest.client_reports import client_report_outcomes
 from shoal.digest.normalize import InvalidEvent, NormalizeContext, normalize_event
 from shoal.digest.project_grouping import group_event
@@ -46,6 +47,19 @@ class DigestedEvent:
     summary: IssueSummary
     tags: list[tuple[str, str]]
     payload: bytes
+    # The event attributes the project's alert rules compare ("exception.type": [...]), read
+    # here while the event is parsed: parsing it again for a rule costs more than the rest of
+    # the rule (bench/alert_rules.py).
+    attributes: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProjectSettings:
+    """What digesting a project's events depends on: how it groups them, and which event
+    attributes its active alert rules compare."""
+
+    grouping: ProjectGrouping
+    alert_attributes: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -67,23 +81,23 @@ class Pipeline:
         self._limits = limits
         self._codec = codec
 
-    def digest_entry(self, entry: SpoolEntry, grouping: ProjectGrouping, into: Digested) -> None:
+    def digest_entry(self, entry: SpoolEntry, project: ProjectSettings, into: Digested) -> None:
         """Add what `entry` holds to `into`. Raises only on a Shoal bug (the caller buries the entry)."""
         limit = self._limits.max_envelope_bytes if entry.kind == "envelope" else self._limits.max_event_bytes
         body = decode_body(entry.body, entry.content_encoding, limit)
         if entry.kind == "store":
-            self._digest_event(body, entry, None, grouping, into)
+            self._digest_event(body, entry, None, project, into)
             return
         envelope = parse_envelope(body)
         sent_at = parse_timestamp(envelope.headers.get("sent_at"))
         for item in envelope.items:
-            self._digest_item(item, entry, sent_at, grouping, into)
+            self._digest_item(item, entry, sent_at, project, into)
 
     def _digest_item(
-        self, item: Item, entry: SpoolEntry, sent_at: float | None, grouping: ProjectGrouping, into: Digested
+        self, item: Item, entry: SpoolEntry, sent_at: float | None, project: ProjectSettings, into: Digested
     ) -> None:
         if item.type == "event":
-            self._digest_event(item.payload, entry, sent_at, grouping, into)
+            self._digest_event(item.payload, entry, sent_at, project, into)
         elif item.type == "client_report":
             into.outcomes.update(client_report_outcomes(entry.project_id, item.payload))
         else:
@@ -97,7 +111,7 @@ class Pipeline:
         payload: bytes,
         entry: SpoolEntry,
         sent_at: float | None,
-        grouping: ProjectGrouping,
+        project: ProjectSettings,
         into: Digested,
     ) -> None:
         try:
@@ -115,10 +129,10 @@ class Pipeline:
                 OutcomeKey(entry.project_id, Category.ERROR, Outcome.INVALID, outcomes.NOT_AN_OBJECT)
             ] += 1
             return
-        into.events.append(self._prepare(event, entry.project_id, grouping))
+        into.events.append(self._prepare(event, entry.project_id, project))
 
-    def _prepare(self, event: dict[str, Any], project_id: int, settings: ProjectGrouping) -> DigestedEvent:
-        grouping = group_event(event, settings)
+    def _prepare(self, event: dict[str, Any], project_id: int, project: ProjectSettings) -> DigestedEvent:
+        grouping = group_event(event, project.grouping)
         return DigestedEvent(
             project_id=project_id,
             event_id=event["event_id"],
@@ -134,4 +148,5 @@ class Pipeline:
             summary=summarize(event),
             tags=event_tags(event),
             payload=self._codec.encode(serialize(event)),
+            attributes={name: attribute_values(event, name) for name in project.alert_attributes},
         )

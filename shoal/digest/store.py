@@ -27,11 +27,13 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from shoal.digest.alerts import evaluate_batch
+from shoal.digest.decision_memory import DecisionMemory
 from shoal.digest.lifecycle import apply_transitions
 from shoal.digest.pipeline import DigestedEvent
 from shoal.outcomes import Category, Outcome, OutcomeKey
 from shoal.store import aggregates, events, issues, triage
 from shoal.store.aggregates import TagCount
+from shoal.store.alert_state import Decision
 from shoal.store.db import write_transaction
 
 log = logging.getLogger(__name__)
@@ -47,17 +49,26 @@ class StoreResult:
     stored: int
     duplicates: int
     new_issue_ids: list[int]
+    decisions: list[Decision]
 
 
 def store_with_retries(
-    engine: Engine, batch: list[DigestedEvent], outcomes: Counter[OutcomeKey], now: float
+    engine: Engine,
+    batch: list[DigestedEvent],
+    outcomes: Counter[OutcomeKey],
+    now: float,
+    memory: DecisionMemory | None = None,
 ) -> StoreResult:
-    """`store_batch` in its own transaction, run again when it lost a race with another worker."""
+    """`store_batch` in its own transaction, run again when it lost a race with another worker.
+    `memory` learns the decisions logged once they are committed."""
     attempt = 1
     while True:
         try:
             with write_transaction(engine) as conn:
-                return store_batch(conn, batch, outcomes, now)
+                result = store_batch(conn, batch, outcomes, now, memory)
+            if memory is not None:
+                memory.remember(result.decisions)
+            return result
         except DBAPIError as exc:
             if attempt >= RACE_RETRIES or not _lost_a_race(exc):
                 raise
@@ -77,7 +88,11 @@ def _lost_a_race(exc: DBAPIError) -> bool:
 
 
 def store_batch(
-    conn: Connection, batch: list[DigestedEvent], outcomes: Counter[OutcomeKey], now: float
+    conn: Connection,
+    batch: list[DigestedEvent],
+    outcomes: Counter[OutcomeKey],
+    now: float,
+    memory: DecisionMemory | None = None,
 ) -> StoreResult:
     fresh = _without_duplicates(conn, batch)
     aggregates.add_events_stored(conn, Counter(e.project_id for e in fresh))
@@ -88,12 +103,19 @@ def store_batch(
     count_into_issues(conn, fresh, issue_ids)
     triage.add_first_seen(conn, new_issue_ids, now)
     transitions = apply_transitions(conn, fresh, issue_ids, now)
-    evaluate_batch(
-        conn, fresh, issue_ids=issue_ids, new_issue_ids=new_issue_ids, transitions=transitions, now=now
+    decisions = evaluate_batch(
+        conn,
+        fresh,
+        issue_ids=issue_ids,
+        new_issue_ids=new_issue_ids,
+        transitions=transitions,
+        now=now,
+        memory=memory,
     )
+
     accepted = Counter(OutcomeKey(e.project_id, Category.ERROR, Outcome.ACCEPTED, "") for e in fresh)
     aggregates.add_outcomes(conn, int(now // 3600), outcomes + accepted)
-    return StoreResult(stored=len(fresh), duplicates=len(batch) - len(fresh), new_issue_ids=new_issue_ids)
+    return StoreResult(len(fresh), len(batch) - len(fresh), new_issue_ids, decisions)
 
 
 def count_into_issues(conn: Connection, batch: list[DigestedEvent], issue_ids: list[int]) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Row, delete, insert, select, update
 
-from shoal.alerts.model import Rule, RuleSpec
+from shoal.alerts.model import EVENT_ATTRIBUTE, Rule, RuleSpec
 from shoal.store.schema import alert_rule
 
 
@@ -82,3 +82,13 @@ def _rule(row: Row[Any]) -> Rule:
         project_id=row.project_id,
         created_at=row.created_at,
     )
+
+
+def attributes_compared(conn: Connection, project_ids: Iterable[int]) -> dict[int, frozenset[str]]:
+    """The event attributes ("exception.type", …) that each project's active rules filter on."""
+    return {
+        project_id: frozenset(
+            str(f.get("attribute")) for rule in rules for f in rule.filters if f["id"] == EVENT_ATTRIBUTE
+        )
+        for project_id, rules in active_rules(conn, project_ids).items()
+    }

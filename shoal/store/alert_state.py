@@ -4,10 +4,11 @@ every rule evaluated on an issue whether it fired and why."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, delete, func, insert, select
 
 from shoal.store.db import upsert
 from shoal.store.schema import alert_decision, alert_rule, rule_issue_status
@@ -54,24 +55,30 @@ def last_fired_per_rule(conn: Connection, rule_ids: list[int]) -> dict[int, floa
     return {int(rule_id): float(at) for rule_id, at in rows}
 
 
-def claim(conn: Connection, rule_id: int, issue_id: int, frequency_minutes: int, now: float) -> bool:
-    """Take the rule's action interval for the issue. Sentry's guard (reference §2.6): the update
-    only changes the row when the rule has not fired within the interval, and only the worker
-    whose update changed it may fire."""
-    stmt = upsert(rule_issue_status, conn).values(
-        rule_id=rule_id, issue_id=issue_id, last_fired=float("-inf")
-    )
-    conn.execute(stmt.on_conflict_do_nothing(index_elements=["rule_id", "issue_id"]))
-    changed = conn.execute(
-        update(rule_issue_status)
-        .where(
-            rule_issue_status.c.rule_id == rule_id,
-            rule_issue_status.c.issue_id == issue_id,
-            rule_issue_status.c.last_fired <= now - frequency_minutes * 60,
+def claim_intervals(
+    conn: Connection, wanted: Sequence[tuple[int, int, int]], now: float
+) -> set[tuple[int, int]]:
+    """Take the action interval of each (rule, issue, interval in minutes); return the (rule,
+    issue) pairs taken. Sentry's guard (reference §2.6) as one upsert per interval length: a row
+    is made, or changed only when its rule has not fired for its issue within the interval, and
+    only the worker whose statement made or changed it may fire. A racing worker waits for the
+    winner's row, then finds it inside the interval."""
+    by_interval: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for rule_id, issue_id, minutes in wanted:
+        by_interval[minutes].append((rule_id, issue_id))
+    won: set[tuple[int, int]] = set()
+    for minutes, pairs in sorted(by_interval.items()):
+        rows = [{"rule_id": r, "issue_id": i, "last_fired": now} for r, i in sorted(pairs)]
+        stmt = upsert(rule_issue_status, conn).values(rows)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["rule_id", "issue_id"],
+            set_={"last_fired": stmt.excluded.last_fired},
+            where=rule_issue_status.c.last_fired <= now - minutes * 60,
         )
-        .values(last_fired=now)
-    ).rowcount
-    return bool(changed == 1)
+        # RETURNING, not rowcount: psycopg reports no rowcount for an INSERT … ON CONFLICT.
+        returning = stmt.returning(rule_issue_status.c.rule_id, rule_issue_status.c.issue_id)
+        won.update((row.rule_id, row.issue_id) for row in conn.execute(returning))
+    return won
 
 
 def record_decisions(conn: Connection, decisions: Sequence[Decision]) -> None:

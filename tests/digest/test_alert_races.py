@@ -101,7 +101,46 @@ def test_only_one_of_two_claims_on_the_same_interval_wins(engine: Engine, tmp_pa
     issue_id = harness.issue_of(first["event_id"])
     rule_id = harness.add_rule({"name": "r", "conditions": [], "actions": []})
     now = harness.clock.now()
+    pair = (rule_id, issue_id)
     with write_transaction(engine) as conn:
-        assert alert_state.claim(conn, rule_id, issue_id, 30, now)
-        assert not alert_state.claim(conn, rule_id, issue_id, 30, now + 60)
-        assert alert_state.claim(conn, rule_id, issue_id, 30, now + 31 * 60)
+        assert alert_state.claim_intervals(conn, [(rule_id, issue_id, 30)], now) == {pair}
+        assert alert_state.claim_intervals(conn, [(rule_id, issue_id, 30)], now + 60) == set()
+        assert alert_state.claim_intervals(conn, [(rule_id, issue_id, 30)], now + 31 * 60) == {pair}
+
+
+@pytest.mark.postgres
+def test_two_workers_claiming_the_same_interval_on_postgresql_fire_once(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """The second transaction waits on the first's row lock, then finds the interval taken."""
+    from shoal.store.db import create_store_engine
+    from shoal.store.migrate import migrate
+
+    engine = create_store_engine(postgres_url)
+    migrate(engine)
+    try:
+        harness = DigestHarness(engine, tmp_path)
+        first = error_event()
+        harness.send(first)
+        issue_id, rule_id = (
+            harness.issue_of(first["event_id"]),
+            harness.add_rule({"name": "r", "conditions": []}),
+        )
+        now = harness.clock.now() + 3600
+        with engine.connect() as one, engine.connect() as two:
+            one.begin()
+            two.begin()
+            assert alert_state.claim_intervals(one, [(rule_id, issue_id, 30)], now) == {(rule_id, issue_id)}
+            results: list[set[tuple[int, int]]] = []
+            waiting = threading.Thread(
+                target=lambda: results.append(
+                    alert_state.claim_intervals(two, [(rule_id, issue_id, 30)], now)
+                )
+            )
+            waiting.start()
+            one.commit()
+            waiting.join()
+            two.commit()
+        assert results == [set()]
+    finally:
+        engine.dispose()

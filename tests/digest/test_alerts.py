@@ -159,3 +159,21 @@ def test_a_rule_sending_to_a_deleted_channel_still_digests_and_says_nobody_was_n
     assert harness.sent() == []
     reason = harness.decisions(harness.issue_of(first["event_id"]))[0].reason
     assert reason == "a new issue was created; but no action had anyone to notify"
+
+
+def test_an_event_attribute_filter_compares_every_exception_of_the_event(harness: DigestHarness) -> None:
+    attribute = {
+        "id": model.EVENT_ATTRIBUTE,
+        "attribute": "exception.type",
+        "match": "eq",
+        "value": "keyerror",
+    }
+    harness.only_rule(
+        {"name": "key errors", "conditions": [], "filters": [attribute], "actions": [CHANNEL_ACTION]}
+    )
+    harness.send(error_event("TypeError"))
+    key_error = error_event("KeyError")
+    harness.send(key_error)
+    assert [s.rule_name for s in harness.sent()] == ["key errors"]
+    type_error_issue = harness.decisions(harness.issue_of(key_error["event_id"]) - 1)[0]
+    assert type_error_issue.reason == "exception.type equals keyerror failed: TypeError"

@@ -13,7 +13,7 @@ import orjson
 from sqlalchemy import Connection, Engine, func, select
 
 from shoal.digest.issue_moves import merge_issues, unmerge_hashes
-from shoal.digest.pipeline import Digested, DigestLimits, Pipeline
+from shoal.digest.pipeline import Digested, DigestLimits, Pipeline, ProjectSettings
 from shoal.digest.regroup import dry_run, plan_regroup, regroup_project
 from shoal.digest.store import store_batch
 from shoal.spool.base import SpoolEntry
@@ -45,7 +45,7 @@ def digest(engine: Engine, project_id: int, raw_events: list[dict[str, Any]], ru
     settings = ProjectGrouping(CONFIG, fingerprint_rules=rules)
     for raw in raw_events:
         entry = SpoolEntry(project_id, "store", time.time(), raw["event_id"], None, "", orjson.dumps(raw))
-        pipeline.digest_entry(entry, settings, into)
+        pipeline.digest_entry(entry, ProjectSettings(settings), into)
     with write_transaction(engine) as conn:
         store_batch(conn, into.events, Counter(), time.time())
 
