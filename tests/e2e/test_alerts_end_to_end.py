@@ -17,7 +17,7 @@ from shoal.alerts.model import NOTIFY_CHANNEL
 from shoal.alerts.templates import TEMPLATES
 from shoal.store import channels
 from shoal.store.db import write_transaction
-from shoal.store.schema import notification, organization
+from shoal.store.schema import issue, notification, organization
 from tests.api.client import Api, create_token
 from tests.support.receivers import Mailbox, Receiver, smtp_server
 from tests.support.server import ADMIN_EMAIL, RunningShoal, start_shoal, wait_until
@@ -119,6 +119,8 @@ def test_one_email_per_new_issue_and_one_critical_webhook_per_interval(
     server.wait_for_events(51)
     wait_until(lambda: outbox_settled(server), 30, "the outbox to be empty")
     assert server.issue_count() == 1
+    with server.engine.connect() as conn:
+        assert conn.execute(select(issue.c.times_seen)).scalar_one() == 51
     assert len(box.messages) == 1
 
     run_sdk(server, tmp_path, "critical", 2)
