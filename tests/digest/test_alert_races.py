@@ -55,35 +55,26 @@ def count(engine: Engine, table: object) -> int:
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
 
 
-@pytest.mark.postgres
+ON_POSTGRES = pytest.mark.parametrize(
+    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+ON_SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+@ON_POSTGRES
 def test_four_workers_on_postgresql_send_one_new_issue_alert_per_issue(
-    postgres_url: str, tmp_path: Path
+    engine: Engine, tmp_path: Path
 ) -> None:
-    from shoal.store.db import create_store_engine
-    from shoal.store.migrate import migrate
-
-    engine = create_store_engine(postgres_url)
-    migrate(engine)
-    try:
-        harness = DigestHarness(engine, tmp_path)
-        race(harness, tmp_path, workers=4)
-        assert_exactly_once(harness)
-    finally:
-        engine.dispose()
+    harness = DigestHarness(engine, tmp_path)
+    race(harness, tmp_path, workers=4)
+    assert_exactly_once(harness)
 
 
-def test_two_workers_on_sqlite_send_one_new_issue_alert_per_issue(tmp_path: Path) -> None:
-    from shoal.store.db import create_store_engine
-    from shoal.store.migrate import migrate
-
-    engine = create_store_engine(f"sqlite:///{tmp_path / 'shoal.db'}")
-    migrate(engine)
-    try:
-        harness = DigestHarness(engine, tmp_path)
-        race(harness, tmp_path, workers=2)
-        assert_exactly_once(harness)
-    finally:
-        engine.dispose()
+@ON_SQLITE
+def test_two_workers_on_sqlite_send_one_new_issue_alert_per_issue(engine: Engine, tmp_path: Path) -> None:
+    harness = DigestHarness(engine, tmp_path)
+    race(harness, tmp_path, workers=2)
+    assert_exactly_once(harness)
 
 
 def assert_exactly_once(harness: DigestHarness) -> None:
@@ -108,39 +99,27 @@ def test_only_one_of_two_claims_on_the_same_interval_wins(engine: Engine, tmp_pa
         assert alert_state.claim_intervals(conn, [(rule_id, issue_id, 30)], now + 31 * 60) == {pair}
 
 
-@pytest.mark.postgres
+@ON_POSTGRES
 def test_two_workers_claiming_the_same_interval_on_postgresql_fire_once(
-    postgres_url: str, tmp_path: Path
+    engine: Engine, tmp_path: Path
 ) -> None:
     """The second transaction waits on the first's row lock, then finds the interval taken."""
-    from shoal.store.db import create_store_engine
-    from shoal.store.migrate import migrate
-
-    engine = create_store_engine(postgres_url)
-    migrate(engine)
-    try:
-        harness = DigestHarness(engine, tmp_path)
-        first = error_event()
-        harness.send(first)
-        issue_id, rule_id = (
-            harness.issue_of(first["event_id"]),
-            harness.add_rule({"name": "r", "conditions": []}),
+    harness = DigestHarness(engine, tmp_path)
+    first = error_event()
+    harness.send(first)
+    issue_id = harness.issue_of(first["event_id"])
+    wanted = [(harness.add_rule({"name": "r", "conditions": []}), issue_id, 30)]
+    now = harness.clock.now() + 3600
+    results: list[set[tuple[int, int]]] = []
+    with engine.connect() as one, engine.connect() as two:
+        one.begin()
+        two.begin()
+        assert alert_state.claim_intervals(one, wanted, now) == {wanted[0][:2]}
+        waiting = threading.Thread(
+            target=lambda: results.append(alert_state.claim_intervals(two, wanted, now))
         )
-        now = harness.clock.now() + 3600
-        with engine.connect() as one, engine.connect() as two:
-            one.begin()
-            two.begin()
-            assert alert_state.claim_intervals(one, [(rule_id, issue_id, 30)], now) == {(rule_id, issue_id)}
-            results: list[set[tuple[int, int]]] = []
-            waiting = threading.Thread(
-                target=lambda: results.append(
-                    alert_state.claim_intervals(two, [(rule_id, issue_id, 30)], now)
-                )
-            )
-            waiting.start()
-            one.commit()
-            waiting.join()
-            two.commit()
-        assert results == [set()]
-    finally:
-        engine.dispose()
+        waiting.start()
+        one.commit()
+        waiting.join()
+        two.commit()
+    assert results == [set()]
