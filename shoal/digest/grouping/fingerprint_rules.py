@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any
 
-from shoal.digest.grouping.event_access import all_frames, family_of, messages, tag_value
+from shoal.digest.grouping.event_access import (
+    all_frames,
+    family_of,
+    frames_of,
+    messages,
+    stacktraces,
+    tag_value,
+)
 from shoal.digest.grouping.globs import glob_match, path_match
 from shoal.digest.grouping.rule_syntax import (
     LineScanner,
@@ -85,6 +92,8 @@ class FingerprintRule:
         """The matchers by the data they look at, the event's own fields first: they are the
         cheapest to test and the most often false (`family:javascript` on a Python event)."""
         by_group: dict[str, list[Matcher]] = {}
+        if self.matchers.caller or self.matchers.callee:
+            by_group["frames"] = []  # a frame between such neighbours must exist, matchers or not
         for matcher in self.matchers.matchers:
             by_group.setdefault(_group_of(matcher.key), []).append(matcher)
         return sorted(by_group.items(), key=lambda item: item[0] != "event")
@@ -166,10 +175,29 @@ def match_fingerprint_rules(event: Mapping[str, Any], rules: FingerprintRules) -
 
 
 def rule_matches(rule: FingerprintRule, event: Mapping[str, Any]) -> bool:
-    return all(
-        any(all(_holds(m, item) for m in group) for item in _items(name, event))
-        for name, group in rule.matchers_by_group
-    )
+    """Each group of matchers holds on one single item of its kind: one exception, one frame…"""
+    return all(_group_holds(rule.matchers, name, group, event) for name, group in rule.matchers_by_group)
+
+
+def _group_holds(line: MatcherLine, name: str, group: list[Matcher], event: Mapping[str, Any]) -> bool:
+    if name == "frames" and (line.caller or line.callee):
+        return any(
+            _holds_at(line, group, frames, index)
+            for frames in (frames_of(stacktrace) for stacktrace, _ in stacktraces(event))
+            for index in range(len(frames))
+        )
+    return any(all(_holds(m, item) for m in group) for item in _items(name, event))
+
+
+def _holds_at(line: MatcherLine, group: list[Matcher], frames: list[dict[str, Any]], index: int) -> bool:
+    """The frame matchers hold on frames[index], the caller on the frame before it in the same
+    stack (towards the entry point), the callee on the frame after it (towards the crash), as in
+    stack-trace rules (grouping.md §10.1, §11.1)."""
+    if not all(_holds(m, frames[index]) for m in group):
+        return False
+    if line.caller and (index == 0 or not _holds(line.caller, frames[index - 1])):
+        return False
+    return not line.callee or (index + 1 < len(frames) and _holds(line.callee, frames[index + 1]))
 
 
 def _group_of(key: str) -> str:

@@ -62,6 +62,10 @@ def grouped(rules: str, event: dict[str, Any] | None = None) -> list[str]:
         "tags.foobar:*stuff* -> matched",
         "!type:KeyError -> matched",
         "package:** family:all -> matched",
+        # The frame `send` is called by `pull`, and is the frame nearest the crash.
+        "[ function:pull ] | function:send -> matched",
+        "function:pull | [ function:send ] -> matched",
+        "[ module:shop.* ] | type:ReadTimeout -> matched",
     ],
 )
 def test_each_matcher_matches_what_it_names(rule: str) -> None:
@@ -85,6 +89,11 @@ def test_each_matcher_matches_what_it_names(rule: str) -> None:
         # One frame must satisfy both: no frame is in app *and* from requests.
         "app:yes module:requests.* -> matched",
         "release:shop@5.* -> matched",
+        # Caller and callee are the neighbours of one frame, in its stack, in that order.
+        "[ function:zzz ] | function:send -> matched",
+        "[ function:send ] | function:pull -> matched",
+        "function:send | [ function:pull ] -> matched",
+        "[ function:pull ] | function:pull -> matched",
     ],
 )
 def test_a_rule_that_does_not_match_changes_nothing(rule: str) -> None:
