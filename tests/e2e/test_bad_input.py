@@ -11,9 +11,10 @@ from functools import cache
 
 import orjson
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from shoal.store.schema import event, outcome_counter
+from shoal.store.db import write_transaction
+from shoal.store.schema import event, outcome_counter, project_key
 from tests.support.http import Reply, auth_header, envelope_url, event_envelope, gzipped, post
 from tests.support.server import RunningShoal, start_shoal, wait_until
 from tests.support.web_client import WebClient
@@ -103,16 +104,19 @@ def test_an_unknown_key_is_a_403(shoal: RunningShoal) -> None:
     assert_refused(reply, 403, "unknown project key")
 
 
-def test_a_key_of_another_project_is_a_403(shoal: RunningShoal) -> None:
+def new_project_dsn(shoal: RunningShoal, name: str) -> str:
     created = subprocess.run(
-        [sys.executable, "-m", "shoal", "project", "create", "billing"],
+        [sys.executable, "-m", "shoal", "project", "create", name],
         env=shoal.env,
         capture_output=True,
         text=True,
         check=True,
     )
-    other_dsn = created.stdout.split("DSN: ", 1)[1].strip()
-    other_key = other_dsn.split("://", 1)[1].split("@", 1)[0]
+    return created.stdout.split("DSN: ", 1)[1].strip()
+
+
+def test_a_key_of_another_project_is_a_403(shoal: RunningShoal) -> None:
+    other_key = new_project_dsn(shoal, "billing").split("://", 1)[1].split("@", 1)[0]
     reply = post(
         envelope_url(shoal.url, shoal.project_id),
         event_envelope({}, uuid.uuid4().hex),
@@ -206,3 +210,23 @@ def test_an_unknown_item_type_is_skipped_without_error(shoal: RunningShoal) -> N
 def test_a_wrong_method_is_a_405(shoal: RunningShoal) -> None:
     reply = post(envelope_url(shoal.url, shoal.project_id), b"", auth_header(shoal.public_key), method="PUT")
     assert_refused(reply, 405, "not allowed")
+
+
+def test_a_disabled_key_is_a_403(shoal: RunningShoal) -> None:
+    dsn = new_project_dsn(shoal, "retired")
+    key, project_id = dsn.split("://", 1)[1].split("@", 1)[0], int(dsn.rsplit("/", 1)[1])
+    with write_transaction(shoal.engine) as conn:
+        conn.execute(update(project_key).where(project_key.c.public_key == key).values(enabled=False))
+    reply = post(envelope_url(shoal.url, project_id), event_envelope({}, uuid.uuid4().hex), auth_header(key))
+    assert_refused(reply, 403, "project key is disabled")
+
+
+def test_an_envelope_dsn_naming_another_project_is_a_403(shoal: RunningShoal) -> None:
+    """The key is this project's, but the DSN in the envelope header names another project."""
+    other_dsn = shoal.dsn.rsplit("/", 1)[0] + f"/{shoal.project_id + 1000}"
+    header = orjson.dumps({"event_id": uuid.uuid4().hex, "dsn": other_dsn})
+    body = header + b'\n{"type":"event"}\n{"message":"wrong project"}'
+    reply = post(
+        envelope_url(shoal.url, shoal.project_id), body, {"Content-Type": "text/plain;charset=UTF-8"}
+    )
+    assert_refused(reply, 403, "does not belong to this project")
