@@ -161,9 +161,12 @@ class _LatestRelease:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self._found: dict[int, str | None] = {}
+        self._readers: dict[int, Callable[[], str | None]] = {}
 
     def reader(self, project_id: int) -> Callable[[], str | None]:
-        return lambda: self.of(project_id)
+        if project_id not in self._readers:
+            self._readers[project_id] = lambda: self.of(project_id)
+        return self._readers[project_id]
 
     def of(self, project_id: int) -> str | None:
         if project_id not in self._found:
@@ -192,6 +195,7 @@ class _Step:
         self._codec = PayloadCodec()
         self._latest = _LatestRelease(conn)
         self._contexts: dict[int, Context] = {}
+        self._issue_facts: dict[int, IssueFacts] = {}
         self._members: dict[int, list[str]] = {}
         self._shortcuts: dict[int, _Shortcuts] = {}
         self._passed: list[_Passed] = []
@@ -253,8 +257,12 @@ class _Step:
     def _new_context(self, issue: BatchIssue, index: int) -> Context:
         e = self._batch[index]
         facts = issue.facts
+        if facts.id not in self._issue_facts:
+            self._issue_facts[facts.id] = IssueFacts(
+                facts.id, facts.first_seen, facts.times_seen, facts.assignee_id
+            )
         return Context(
-            issue=IssueFacts(facts.id, facts.first_seen, facts.times_seen, facts.assignee_id),
+            issue=self._issue_facts[facts.id],
             event=EventFacts(
                 event_id=e.event_id,
                 level=e.level,
