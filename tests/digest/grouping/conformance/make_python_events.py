@@ -52,6 +52,9 @@ SHOPAPP = {
                 scenario()
             except BaseException:
                 sentry_sdk.capture_exception()
+
+        def report(text):
+            sentry_sdk.capture_message(text)
     """,
     "cart.py": """
         PRICES = {"apple": 1}
@@ -181,6 +184,19 @@ def scenarios() -> dict[str, Callable[[], None]]:
 
         return run
 
+    def message_with_stack(text: str) -> Callable[[], None]:
+        """A message with attach_stacktrace on: the SDK sends the calling thread's stack."""
+
+        def run() -> None:
+            options = sentry_sdk.get_client().options
+            options["attach_stacktrace"] = True
+            try:
+                runner.report(text)
+            finally:
+                options["attach_stacktrace"] = False
+
+        return run
+
     def logged_exception() -> None:
         try:
             cart.add("kiwi")
@@ -236,6 +252,11 @@ def scenarios() -> dict[str, Callable[[], None]]:
         "stack_rule_min_frames": exception_case(cart.add, "pear"),
         "stack_rule_minus_app": exception_case(cart.add, "pear"),
         "stack_rule_category": exception_case(cart.add, "pear"),
+        "stack_rule_plus_app": exception_case(orders.parse, "{not json"),
+        "stack_rule_plus_group_overrides": exception_case(cart.add, "pear"),
+        "fingerprint_rule_caller": exception_case(cart.add, "pear"),
+        "fingerprint_rule_caller_missed": exception_case(cart.add, "pear"),
+        "thread_stack_message": message_with_stack("stock level 4711 below threshold"),
         "logged_exception": logged_exception,
         "log_template": log_case("retry %s of %s failed for order %s", 3, 5, 4711),
         "log_template_other_args": log_case("retry %s of %s failed for order %s", 1, 5, 815),
@@ -254,8 +275,12 @@ def scenarios() -> dict[str, Callable[[], None]]:
 
 def trimmed(event: dict[str, Any]) -> dict[str, Any]:
     kept = {key: event[key] for key in KEPT if key in event}
-    for exception in (kept.get("exception") or {}).get("values", []):
-        for frame in (exception.get("stacktrace") or {}).get("frames", []):
+    owners = [
+        *(kept.get("exception") or {}).get("values", []),
+        *(kept.get("threads") or {}).get("values", []),
+    ]
+    for owner in owners:
+        for frame in (owner.get("stacktrace") or {}).get("frames", []):
             for key in ("vars", "pre_context", "post_context"):
                 frame.pop(key, None)
             # The scratch directory differs on every run; grouping never reads it here.
