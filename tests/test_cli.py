@@ -84,3 +84,30 @@ def test_a_bad_setting_ends_the_command_with_one_clear_line(tmp_path: Path) -> N
     )
     assert result.returncode == 1
     assert result.stderr.strip() == "Error: SHOAL_BIND must be host:port, got 'nonsense'"
+
+
+def test_createuser_makes_a_member_who_can_log_in(tmp_path: Path) -> None:
+    from shoal.bootstrap import prepare
+    from shoal.config import load_config
+    from shoal.store import users
+
+    engine, _ = prepare(load_config({"SHOAL_DATA_DIR": str(tmp_path)}))
+    made = shoal(tmp_path, "createuser", "Dev@Example.com", "--password", "a long passphrase")
+    assert (made.returncode, made.stdout.strip()) == (0, "Created dev@example.com.")
+    with engine.connect() as conn:
+        user = users.authenticate(conn, "dev@example.com", "a long passphrase")
+        assert user is not None
+        assert users.organization_ids(conn, user.id) == [1]
+
+
+def test_the_first_start_prints_a_generated_password_once_and_it_works(tmp_path: Path) -> None:
+    from shoal.bootstrap import prepare
+    from shoal.config import load_config
+    from shoal.store import users
+
+    config = load_config({"SHOAL_DATA_DIR": str(tmp_path), "SHOAL_ADMIN_PASSWORD": ""})
+    engine, first = prepare(config)
+    _, second = prepare(config)
+    assert first.admin_password and second.admin_password is None
+    with engine.connect() as conn:
+        assert users.authenticate(conn, "admin@example.com", first.admin_password) is not None

@@ -71,6 +71,18 @@ def test_fingerprint_rules_come_from_a_file_or_from_the_event_itself(tmp_path: P
     assert explain_file(tmp_path, published)["hashes"] == [md5("network-reset")]
 
 
+def test_stack_trace_rules_come_from_a_file_or_from_the_event_itself(tmp_path: Path) -> None:
+    rules = tmp_path / "stacktrace.txt"
+    rules.write_text("function:read -group\n")
+    event = python_error("ConnectionResetError", "read")
+    from_file = explain_file(tmp_path, event, "--stacktrace-rules", str(rules))
+    # With its only frame out of grouping, the exception's type and value decide.
+    expected = md5("ConnectionResetError", "peer gone")
+    assert from_file["hashes"][0] == expected
+    published = {**event, "_grouping": {"enhancements": "function:read -group"}}
+    assert explain_file(tmp_path, published)["hashes"][0] == expected
+
+
 def test_a_file_that_is_not_an_event_is_a_one_line_error(tmp_path: Path) -> None:
     path = tmp_path / "event.json"
     path.write_text("[1, 2")

@@ -3,7 +3,7 @@
 Each request hands its entry to a writer thread and awaits a future. The writer takes everything
 that queued up while the previous commit was on disk and appends it in one transaction, so one
 fsync covers hundreds of requests under load and a lone request still commits at once. This, not a
-faster JSON library, is what lets ingest accept thousands of events a second (bench/README.md: a
+faster JSON library, is what lets ingest accept thousands of events a second (../shared/bench/README.md: a
 bare endpoint doing this reached ~6,000/s on one core).
 
 The queue is bounded in bytes: when the disk cannot keep up, `append` fails fast with `SpoolFull`
