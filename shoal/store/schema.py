@@ -101,6 +101,10 @@ project_key = Table(
     Column("label", String(200), nullable=False),
     Column("enabled", Boolean, nullable=False, default=True),
     Column("created_at", Float, nullable=False),
+    # Sentry's per-key rate limit: at most `rate_limit_count` events per `rate_limit_window`
+    # seconds; both empty: none.
+    Column("rate_limit_count", Integer),
+    Column("rate_limit_window", Integer),
 )
 
 issue = Table(
@@ -350,4 +354,85 @@ api_token = Table(
     Column("scopes", Text, nullable=False),  # space-separated, Sentry's names (project:read …)
     Column("created_at", Float, nullable=False),
     Column("last_used_at", Float),
+)
+
+
+# ------------------------------------------------------------------- accounts and access (issue 6)
+
+# Teams own projects. Owners and admins of an organization see all its projects; a member sees
+# the projects of their teams, and every project no team owns.
+team = Table(
+    "team",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("organization_id", ForeignKey("organization.id", ondelete="CASCADE"), nullable=False),
+    Column("slug", String(50), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("organization_id", "slug"),
+)
+
+team_member = Table(
+    "team_member",
+    metadata,
+    Column("team_id", ForeignKey("team.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+project_team = Table(
+    "project_team",
+    metadata,
+    Column("project_id", ForeignKey("project.id", ondelete="CASCADE"), primary_key=True),
+    Column("team_id", ForeignKey("team.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+# An emailed invitation to join an organization (with a role, optionally into a team); only the
+# token's SHA-256 is kept.
+invitation = Table(
+    "invitation",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("organization_id", ForeignKey("organization.id", ondelete="CASCADE"), nullable=False),
+    Column("email", String(254), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("team_id", ForeignKey("team.id", ondelete="SET NULL")),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("invited_by", ForeignKey("users.id", ondelete="SET NULL")),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("accepted_at", Float),
+)
+
+# A password-reset link sent by email; single use, short-lived, only its SHA-256 kept.
+password_reset = Table(
+    "password_reset",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("used_at", Float),
+)
+
+# Whether a user gets a project's alert emails (no row: yes, Sentry's default).
+notification_setting = Table(
+    "notification_setting",
+    metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("project_id", ForeignKey("project.id", ondelete="CASCADE"), primary_key=True),
+    Column("email", Boolean, nullable=False),
+)
+
+# A named issue-stream search: a user's own (user_id set) or shared in the organization.
+saved_search = Table(
+    "saved_search",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("organization_id", ForeignKey("organization.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE")),
+    Column("name", String(200), nullable=False),
+    Column("query", Text, nullable=False),
+    Column("sort", String(20), nullable=False),
+    Column("is_default", Boolean, nullable=False, default=False),
+    Column("created_at", Float, nullable=False),
 )
