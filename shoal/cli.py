@@ -286,6 +286,8 @@ def status(as_json: bool) -> None:
 # Command groups that live in their own module; imported last, since they use the helpers above.
 from shoal.grouping_commands import grouping  # noqa: E402
 from shoal.token_commands import token  # noqa: E402
+from shoal.user_commands import user  # noqa: E402
 
 cli.add_command(grouping)
 cli.add_command(token)
+cli.add_command(user)

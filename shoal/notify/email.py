@@ -47,25 +47,7 @@ class EmailChannel:
         return cls(list(config["to"]), settings)
 
     def send(self, notification: Notification) -> None:
-        if not self._settings.smtp_host:
-            raise DeliveryError("email is not configured: set SHOAL_SMTP_HOST", permanent=True)
-        email = self.email(notification)
-        try:
-            with _connect(self._settings) as smtp:
-                refused = smtp.send_message(email)
-        except smtplib.SMTPRecipientsRefused as exc:
-            raise _refused(exc.recipients, some_sent=False) from exc
-        except smtplib.SMTPResponseException as exc:
-            raise _smtp_error(exc.smtp_code, exc.smtp_error) from exc
-        except smtplib.SMTPNotSupportedError as exc:  # no STARTTLS, no AUTH, no SMTPUTF8
-            raise DeliveryError(f"cannot send email through {self._where()}: {exc}", permanent=True) from exc
-        except (smtplib.SMTPException, OSError) as exc:
-            raise DeliveryError(f"cannot send email through {self._where()}: {exc}", permanent=False) from exc
-        if refused:
-            raise _refused(refused, some_sent=True)
-
-    def _where(self) -> str:
-        return f"{self._settings.smtp_host}:{self._settings.smtp_port}"
+        send_email(self.email(notification), self._settings)
 
     def email(self, notification: Notification) -> EmailMessage:
         """The message `send` hands to the SMTP server."""
@@ -75,7 +57,7 @@ class EmailChannel:
         email["From"] = self._settings.email_from
         email["To"] = ", ".join(self.to)
         email["Date"] = format_datetime(datetime.fromtimestamp(self._clock.now(), UTC), usegmt=True)
-        email["Message-ID"] = make_msgid("shoal", domain=_domain(self._settings.email_from))
+        email["Message-ID"] = message_id(self._settings.email_from)
         # RFC 3834 §5: tells vacation responders and ticket systems not to answer a robot.
         email["Auto-Submitted"] = "auto-generated"
         email.set_content(message.text())
@@ -120,6 +102,32 @@ def html_body(message: Message) -> str:
         f'<p><a href="{e(message.link)}">View the issue</a></p>\n'
         "</body></html>\n"
     )
+
+
+def send_email(email: EmailMessage, settings: NotifySettings) -> None:
+    """Send one message over SMTP with the SHOAL_SMTP_* settings (alerts, and the account emails
+    of `shoal.web`); raises DeliveryError, permanent or not as RFC 5321 says."""
+    if not settings.smtp_host:
+        raise DeliveryError("email is not configured: set SHOAL_SMTP_HOST", permanent=True)
+    where = f"{settings.smtp_host}:{settings.smtp_port}"
+    try:
+        with _connect(settings) as smtp:
+            refused = smtp.send_message(email)
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise _refused(exc.recipients, some_sent=False) from exc
+    except smtplib.SMTPResponseException as exc:
+        raise _smtp_error(exc.smtp_code, exc.smtp_error) from exc
+    except smtplib.SMTPNotSupportedError as exc:  # no STARTTLS, no AUTH, no SMTPUTF8
+        raise DeliveryError(f"cannot send email through {where}: {exc}", permanent=True) from exc
+    except (smtplib.SMTPException, OSError) as exc:
+        raise DeliveryError(f"cannot send email through {where}: {exc}", permanent=False) from exc
+    if refused:
+        raise _refused(refused, some_sent=True)
+
+
+def message_id(from_address: str) -> str:
+    """A Message-ID on the From address's domain."""
+    return make_msgid("shoal", domain=_domain(from_address))
 
 
 def _connect(settings: NotifySettings) -> smtplib.SMTP:

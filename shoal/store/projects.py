@@ -1,4 +1,5 @@
-"""Organizations, projects and their client keys (DSNs)."""
+"""Organizations, projects, their client keys (DSNs) with per-key rate limits, the teams that own
+projects, and what a project's settings page reads: environments seen, access, deletion."""
 
 from __future__ import annotations
 
@@ -9,11 +10,17 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
 from shoal.alerts.templates import default_project_rule
 from shoal.store import alert_rules
-from shoal.store.schema import organization, project, project_key
+from shoal.store.schema import (
+    issue,
+    issue_tag,
+    organization,
+    project,
+    project_key,
+)
 
 
 @dataclass(frozen=True)
@@ -199,3 +206,169 @@ def lock_project(conn: Connection, project_id: int) -> None:
     (`shoal.digest.store`), so on PostgreSQL a merge or regroup holding it cannot interleave with a
     batch for the same project. SQLite's single writer already serializes them."""
     conn.execute(select(project.c.id).where(project.c.id == project_id).with_for_update())
+
+
+# ------------------------------------------------------------------------ project settings (issue 6)
+
+
+def organization_names(conn: Connection) -> dict[int, str]:
+    """Every organization's name by id: what a form offering a choice of organization shows."""
+    return {
+        int(row.id): str(row.name) for row in conn.execute(select(organization.c.id, organization.c.name))
+    }
+
+
+def update_project(conn: Connection, project_id: int, *, name: str, slug: str, platform: str) -> None:
+    """Rename a project, or change its slug or platform; the caller has validated the values. The
+    id, hence every DSN and URL, stays. Raises SlugTaken when another project of the organization
+    has the slug."""
+    organization_id = conn.execute(
+        select(project.c.organization_id).where(project.c.id == project_id)
+    ).scalar_one()
+    taken = conn.execute(
+        select(project.c.id).where(
+            project.c.organization_id == organization_id, project.c.slug == slug, project.c.id != project_id
+        )
+    ).first()
+    if taken is not None:
+        raise SlugTaken(f"a project with slug {slug!r} already exists")
+    conn.execute(
+        update(project).where(project.c.id == project_id).values(name=name, slug=slug, platform=platform)
+    )
+
+
+def delete_project(conn: Connection, project_id: int) -> bool:
+    """Delete a project and, by the schema's ON DELETE CASCADE, everything under it: keys, issues,
+    events, counts, alert rules and their decisions, notifications, team links. False if it was
+    already gone. Spool entries still queued for it are buried by the digest as "project deleted"
+    (shoal/digest/worker.py), since nothing is left to store them in."""
+    return conn.execute(delete(project).where(project.c.id == project_id)).rowcount > 0
+
+
+# -------------------------------------------------------------------------------------- keys
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most `count` events per `window` seconds, Sentry's per-key limit."""
+
+    count: int
+    window: int
+
+
+@dataclass(frozen=True)
+class ProjectKey:
+    """A client key as its project's settings page shows it."""
+
+    id: int
+    project_id: int
+    public_key: str
+    label: str
+    enabled: bool
+    created_at: float
+    rate_limit: RateLimit | None
+
+
+def list_keys(conn: Connection, project_id: int) -> list[ProjectKey]:
+    """The project's keys, oldest first (the first enabled one is the DSN pages show)."""
+    rows = conn.execute(
+        select(project_key).where(project_key.c.project_id == project_id).order_by(project_key.c.id)
+    )
+    return [_project_key(row) for row in rows]
+
+
+def get_key(conn: Connection, project_id: int, key_id: int) -> ProjectKey | None:
+    """One key of the project; None if the id is unknown or belongs to another project."""
+    row = conn.execute(
+        select(project_key).where(project_key.c.id == key_id, project_key.c.project_id == project_id)
+    ).first()
+    return _project_key(row) if row else None
+
+
+def add_key(conn: Connection, project_id: int, label: str) -> ProjectKey:
+    """A new enabled key for the project, with no rate limit."""
+    public_key = create_key(conn, project_id, label)
+    row = conn.execute(select(project_key).where(project_key.c.public_key == public_key)).one()
+    return _project_key(row)
+
+
+def set_key_enabled(conn: Connection, key_id: int, enabled: bool) -> None:
+    """Ingest's key cache (shoal/ingest/keys.py) still trusts what it read for up to 30 seconds."""
+    conn.execute(update(project_key).where(project_key.c.id == key_id).values(enabled=enabled))
+
+
+def set_key_rate_limit(conn: Connection, key_id: int, limit: RateLimit | None) -> None:
+    """Store the key's rate limit (None: no limit). Stored only: ingest does not enforce it yet."""
+    conn.execute(
+        update(project_key)
+        .where(project_key.c.id == key_id)
+        .values(
+            rate_limit_count=limit.count if limit else None,
+            rate_limit_window=limit.window if limit else None,
+        )
+    )
+
+
+def rotate_key(conn: Connection, project_id: int, key_id: int) -> ProjectKey:
+    """Replace a key: a new enabled key with the old one's label and rate limit, and the old one
+    disabled, in the caller's transaction. Returns the new key."""
+    old = get_key(conn, project_id, key_id)
+    if old is None:
+        raise LookupError(f"project {project_id} has no key {key_id}")
+    new = add_key(conn, project_id, old.label)
+    set_key_rate_limit(conn, new.id, old.rate_limit)
+    set_key_enabled(conn, old.id, False)
+    return ProjectKey(new.id, project_id, new.public_key, new.label, True, new.created_at, old.rate_limit)
+
+
+def _project_key(row: Any) -> ProjectKey:
+    limit = (
+        RateLimit(int(row.rate_limit_count), int(row.rate_limit_window))
+        if row.rate_limit_count is not None and row.rate_limit_window is not None
+        else None
+    )
+    return ProjectKey(
+        id=int(row.id),
+        project_id=int(row.project_id),
+        public_key=str(row.public_key),
+        label=str(row.label),
+        enabled=bool(row.enabled),
+        created_at=float(row.created_at),
+        rate_limit=limit,
+    )
+
+
+# ------------------------------------------------------------------------------ environments
+
+
+@dataclass(frozen=True)
+class EnvironmentSeen:
+    name: str
+    events: int
+    issues: int
+    last_seen: float
+
+
+def environments_seen(conn: Connection, project_id: int) -> list[EnvironmentSeen]:
+    """The values of the `environment` tag across the project's issues, most recently seen first,
+    with their event and issue counts. Events sent without an environment have no such tag."""
+    events_total = func.sum(issue_tag.c.times_seen)
+    last_seen = func.max(issue_tag.c.last_seen)
+    rows = conn.execute(
+        select(
+            issue_tag.c.value,
+            events_total.label("events"),
+            func.count().label("issues"),
+            last_seen.label("last"),
+        )
+        .join(issue, issue.c.id == issue_tag.c.issue_id)
+        .where(issue.c.project_id == project_id, issue_tag.c.key == "environment")
+        .group_by(issue_tag.c.value)
+        .order_by(last_seen.desc(), issue_tag.c.value)
+    )
+    return [
+        EnvironmentSeen(str(row.value), int(row.events), int(row.issues), float(row.last)) for row in rows
+    ]
+
+
+# ------------------------------------------------------------------------------------- teams

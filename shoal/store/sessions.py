@@ -53,5 +53,14 @@ def end_session(conn: Connection, token: str) -> None:
     conn.execute(delete(web_session).where(web_session.c.token_hash == _hash(token)))
 
 
+def end_user_sessions(conn: Connection, user_id: int, *, keep: str | None = None) -> int:
+    """End every session of the user but the one whose token is `keep` (their password changed:
+    a thief's copy of a cookie must stop working); returns how many ended."""
+    condition = web_session.c.user_id == user_id
+    if keep is not None:
+        condition = condition & (web_session.c.token_hash != _hash(keep))
+    return conn.execute(delete(web_session).where(condition)).rowcount
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()

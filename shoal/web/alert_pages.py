@@ -34,7 +34,7 @@ from shoal.store import alert_rules, alert_state, channels, issues, users
 from shoal.store.db import write_transaction
 from shoal.store.projects import ProjectInfo
 from shoal.web import rule_form
-from shoal.web.auth import Viewer, current_viewer, engine_of
+from shoal.web.auth import Viewer, current_viewer, engine_of, require_manager
 from shoal.web.form_posts import field, form_post, see_other
 from shoal.web.pages import render, visible_project
 from shoal.web.rule_form import RuleForm, error_label, form_of_json, target_errors
@@ -154,6 +154,7 @@ def set_status(request: Request, viewer: Viewer, form: FormData) -> Response:
         raise HTTPException(400, "A rule is either active or disabled.")
     with write_transaction(engine_of(request)) as conn:
         project = _project(request, conn, viewer)
+        require_manager(viewer, project.organization_id)
         rule = _rule(request, conn, project)
         alert_rules.update_rule(conn, rule.id, replace(rule, status=status), SYSTEM_CLOCK.now())
     notice = "enabled" if status == "active" else "disabled"
@@ -182,6 +183,7 @@ def confirm_delete(request: Request) -> Response:
 def delete(request: Request, viewer: Viewer, form: FormData) -> Response:
     with write_transaction(engine_of(request)) as conn:
         project = _project(request, conn, viewer)
+        require_manager(viewer, project.organization_id)
         alert_rules.delete_rule(conn, _rule(request, conn, project).id)
     return see_other(f"/projects/{project.id}/alerts/?notice=deleted")
 
@@ -223,6 +225,7 @@ def post_edit_rule(request: Request, viewer: Viewer, form: FormData) -> Response
 def _post_editor(request: Request, viewer: Viewer, form: FormData, *, editing: bool) -> Response:
     with engine_of(request).connect() as conn:
         project = _project(request, conn, viewer)
+        require_manager(viewer, project.organization_id)
         rule = _rule(request, conn, project) if editing else None
     editor = RuleForm.from_post(form)
     op = field(form, "op") or "save"

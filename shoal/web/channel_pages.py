@@ -24,7 +24,7 @@ from shoal.notify.worker import send_test
 from shoal.store import alert_rules, channels, projects
 from shoal.store.channels import ChannelRow
 from shoal.store.db import write_transaction
-from shoal.web.auth import Viewer, current_viewer, engine_of
+from shoal.web.auth import Viewer, current_viewer, engine_of, require_manager
 from shoal.web.form_posts import field, form_post, see_other
 from shoal.web.pages import render
 
@@ -203,6 +203,7 @@ def post_new_channel(request: Request, viewer: Viewer, form: FormData) -> Respon
         raise HTTPException(400, "Unknown channel kind.")
     with engine_of(request).connect() as conn:
         organization_id = _organization_id(request, conn, viewer)
+        require_manager(viewer, organization_id)
     return _save(request, viewer, form, organization_id=organization_id, kind=kind, channel=None)
 
 
@@ -210,6 +211,7 @@ def post_new_channel(request: Request, viewer: Viewer, form: FormData) -> Respon
 def post_edit_channel(request: Request, viewer: Viewer, form: FormData) -> Response:
     with engine_of(request).connect() as conn:
         organization_id = _organization_id(request, conn, viewer)
+        require_manager(viewer, organization_id)
         found = _channel(request, conn, organization_id)
     return _save(request, viewer, form, organization_id=organization_id, kind=found.kind, channel=found)
 
@@ -329,6 +331,7 @@ def enable(request: Request, viewer: Viewer, form: FormData) -> Response:
     """Enable a channel a permanent error disabled, as it is (saving the form does the same)."""
     with write_transaction(engine_of(request)) as conn:
         organization_id = _organization_id(request, conn, viewer)
+        require_manager(viewer, organization_id)
         found = _channel(request, conn, organization_id)
         channels.update_channel(conn, found.id, found.name, found.config)
     return see_other(f"{_list_url(organization_id)}?notice=enabled")
@@ -338,6 +341,7 @@ def enable(request: Request, viewer: Viewer, form: FormData) -> Response:
 def send_test_notification(request: Request, viewer: Viewer, form: FormData) -> Response:
     with engine_of(request).connect() as conn:
         organization_id = _organization_id(request, conn, viewer)
+        require_manager(viewer, organization_id)
         found = _channel(request, conn, organization_id)
     # The send happens outside any transaction: a slow receiver must not hold the store's lock.
     error = send_test(found, NotifySettings.from_config(request.app.state.config))
@@ -393,6 +397,7 @@ def delete(request: Request, viewer: Viewer, form: FormData) -> Response:
     now = SYSTEM_CLOCK.now()
     with write_transaction(engine_of(request)) as conn:
         organization_id = _organization_id(request, conn, viewer)
+        require_manager(viewer, organization_id)
         found = _channel(request, conn, organization_id)
         for _project, rule in _rules_sending_to(conn, found):
             kept = tuple(action for action in rule.actions if not _sends_to(action, found))

@@ -27,7 +27,7 @@ from shoal.store import events, issues, projects
 from shoal.store.db import write_transaction
 from shoal.store.events import PayloadCodec
 from shoal.store.projects import ProjectGrouping, ProjectInfo
-from shoal.web.auth import Viewer, check_csrf, current_viewer, engine_of
+from shoal.web.auth import Viewer, check_csrf, current_viewer, engine_of, require_manager
 from shoal.web.pages import render, visible_issue, visible_project
 
 DRY_RUN_DAYS = 30
@@ -63,6 +63,7 @@ async def grouping_settings(request: Request) -> Response:
             request, viewer, "grouping.html", {**context, "settings": project.grouping, "notice": notice}
         )
     form = await checked_form(request, viewer)
+    require_manager(viewer, project.organization_id)
     candidate = _settings_from(form)
     errors = validate(candidate)
     context.update(settings=candidate, errors=errors)
@@ -128,6 +129,7 @@ def _regroup(request: Request, viewer: Any, project_id: int) -> int:
     codec = PayloadCodec()
     with write_transaction(engine_of(request)) as conn:
         project = visible_project(conn, viewer, project_id)
+        require_manager(viewer, project.organization_id)
         return regroup_project(conn, codec, project.id, project.grouping)
 
 

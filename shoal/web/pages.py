@@ -1,5 +1,5 @@
-"""The pages: projects with their DSNs, a project's issue list, an issue with one of its events
-(and its triage state, activity and alerts), and an issue's event list.
+"""The pages: an issue with one of its events (and its triage state, activity and alerts), and an
+issue's event list. The project list is in `project_pages`, the issue stream in `stream_pages`.
 
 Endpoints are plain functions: Starlette runs them in its thread pool, so database reads never
 stall the event loop that ingest shares.
@@ -9,104 +9,32 @@ from __future__ import annotations
 
 import threading
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from shoal.clock import SYSTEM_CLOCK
-from shoal.store import alert_state, events, issues, projects, users
+from shoal.store import alert_state, events, histograms, issues, projects, users
 from shoal.store import triage as triage_store
 from shoal.store.events import PayloadCodec
-from shoal.web import triage_view
-from shoal.web.auth import Viewer, current_viewer, engine_of
+from shoal.web import charts, triage_view
+from shoal.web.auth import NOT_YOUR_TEAM, Viewer, current_viewer, engine_of
 from shoal.web.event_view import EventView
 from shoal.web.grouping_view import event_explanation
 
-ISSUES_PER_PAGE = 50
 EVENTS_PER_PAGE = 50
 
 _codecs = threading.local()
 
 
-def _codec() -> PayloadCodec:
-    # zstd contexts are not thread-safe; each pool thread keeps its own.
+def payload_codec() -> PayloadCodec:
+    """This thread's codec: zstd contexts are not thread-safe, so each pool thread keeps its own."""
     codec: PayloadCodec | None = getattr(_codecs, "codec", None)
     if codec is None:
         codec = _codecs.codec = PayloadCodec()
     return codec
-
-
-def home(request: Request) -> Response:
-    viewer = current_viewer(request)
-    with engine_of(request).connect() as conn:
-        visible = [p for p in projects.list_projects(conn) if viewer.can_see(p.organization_id)]
-    if len(visible) == 1:
-        return RedirectResponse(f"/projects/{visible[0].id}/issues/", status_code=303)
-    return RedirectResponse("/projects/", status_code=303)
-
-
-def project_list(request: Request) -> Response:
-    viewer = current_viewer(request)
-    public_url = request.app.state.config.public_url
-    with engine_of(request).connect() as conn:
-        rows = []
-        for project in projects.list_projects(conn):
-            if viewer.can_see(project.organization_id):
-                key = projects.first_enabled_key(conn, project.id)
-                rows.append(
-                    {
-                        "project": project,
-                        "dsn": projects.dsn(public_url, key, project.id) if key else None,
-                        "issues": issues.count_issues(conn, project.id),
-                    }
-                )
-    return render(request, viewer, "projects.html", {"rows": rows})
-
-
-def issue_list(request: Request) -> Response:
-    viewer = current_viewer(request)
-    notice = triage_view.bulk_notice(request.query_params.get("notice"))
-    return render_issue_list(request, viewer, int(request.path_params["project_id"]), notice=notice)
-
-
-def render_issue_list(
-    request: Request,
-    viewer: Viewer,
-    project_id: int,
-    *,
-    notice: str | None = None,
-    error: str | None = None,
-    status: int = 200,
-) -> Response:
-    """The issue list; a bulk action that could not run re-shows it with `error` and its status."""
-    page = _page_number(request)
-    with engine_of(request).connect() as conn:
-        project = visible_project(conn, viewer, project_id)
-        total = issues.count_issues(conn, project_id)
-        rows = issues.list_issues(conn, project_id, ISSUES_PER_PAGE, (page - 1) * ISSUES_PER_PAGE)
-        key = projects.first_enabled_key(conn, project_id)
-        badges = triage_view.badges(conn, rows, SYSTEM_CLOCK.now())
-        members = {m.id: m.email for m in users.organization_members(conn, project.organization_id)}
-    dsn = projects.dsn(request.app.state.config.public_url, key, project_id) if key else None
-    return render(
-        request,
-        viewer,
-        "issues.html",
-        {
-            "project": project,
-            "issues": rows,
-            "total": total,
-            "page": page,
-            "dsn": dsn,
-            "has_next": page * ISSUES_PER_PAGE < total,
-            "badges": badges,
-            "assignees": members,
-            "notice": notice,
-            "error": error,
-        },
-        status=status,
-    )
 
 
 def issue_detail(request: Request) -> Response:
@@ -127,19 +55,24 @@ def render_issue(
 ) -> Response:
     """The issue page; a triage form with a bad value re-shows it with `errors` next to the fields,
     the posted `values` kept, and status 400."""
+    period = charts.period_named(request.query_params.get("period"))
+    now = SYSTEM_CLOCK.now()
     with engine_of(request).connect() as conn:
         issue, project = visible_issue(conn, viewer, issue_id)
         event = (
-            events.get_event(conn, _codec(), issue_id, event_id)
+            events.get_event(conn, payload_codec(), issue_id, event_id)
             if event_id
-            else events.latest_event(conn, _codec(), issue_id)
+            else events.latest_event(conn, payload_codec(), issue_id)
         )
         if event is None and event_id:
             raise HTTPException(404, "No such event in this issue.")
         neighbours = events.event_neighbours(conn, issue_id, event) if event else None
-        tags = issues.tag_breakdown(conn, issue_id)
+        tags = charts.tag_summaries(issues.tag_breakdown(conn, issue_id))
+        hourly = histograms.events_per_hour(conn, issue_id, *charts.hour_range(period, now))
         hashes = issues.hashes_of_issue(conn, issue_id)
         triage = _triage_context(conn, issue, project)
+    view = EventView(event.data) if event else None
+    frames = _frames_shown(request, view)
     return render(
         request,
         viewer,
@@ -148,7 +81,11 @@ def render_issue(
             "issue": issue,
             "project": project,
             "event": event,
-            "view": EventView(event.data) if event else None,
+            "view": view,
+            "frames": frames,
+            "links": _issue_links(request, issue.id, event_id),
+            "chart": charts.histogram(period, hourly, now),
+            "periods": charts.PERIODS,
             "neighbours": neighbours,
             "tags": tags,
             "hashes": hashes,
@@ -159,6 +96,35 @@ def render_issue(
         },
         status=status,
     )
+
+
+def _frames_shown(request: Request, view: EventView | None) -> str:
+    """ "app" (in-app frames only) or "all": as asked, else in-app only when there are in-app
+    frames, as Sentry opens a stack trace."""
+    asked = request.query_params.get("frames")
+    if asked in ("app", "all"):
+        return asked
+    return "app" if view is not None and any(s.has_app_frames for s in view.stacks) else "all"
+
+
+def _issue_links(request: Request, issue_id: int, event_id: str | None) -> dict[str, str]:
+    """This page with another histogram period or frame choice, and the query the event navigation
+    keeps. Built from the ids, not the request path: a triage form re-shown with an error answers
+    a POST to another path."""
+    path = f"/issues/{issue_id}/" + (f"events/{event_id}/" if event_id else "")
+    kept = {k: v for k, v in request.query_params.items() if k in ("period", "frames")}
+
+    def link(**changes: str) -> str:
+        query = urlencode({**kept, **changes})
+        return f"{path}?{query}" if query else path
+
+    return {
+        "24h": link(period="24h"),
+        "30d": link(period="30d"),
+        "app": link(frames="app"),
+        "all": link(frames="all"),
+        "keep": f"?{urlencode(kept)}" if kept else "",
+    }
 
 
 def _triage_context(conn: Any, issue: issues.IssueRow, project: projects.ProjectInfo) -> dict[str, Any]:
@@ -181,7 +147,9 @@ def event_list(request: Request) -> Response:
     page = _page_number(request)
     with engine_of(request).connect() as conn:
         issue, project = visible_issue(conn, viewer, issue_id)
-        rows = events.list_events(conn, issue_id, EVENTS_PER_PAGE, (page - 1) * EVENTS_PER_PAGE)
+        # One more than a page tells whether there is a next one: times_seen counts events whose
+        # rows retention may have deleted since.
+        rows = events.list_events(conn, issue_id, EVENTS_PER_PAGE + 1, (page - 1) * EVENTS_PER_PAGE)
     return render(
         request,
         viewer,
@@ -189,9 +157,9 @@ def event_list(request: Request) -> Response:
         {
             "issue": issue,
             "project": project,
-            "events": rows,
+            "events": rows[:EVENTS_PER_PAGE],
             "page": page,
-            "has_next": page * EVENTS_PER_PAGE < issue.times_seen,
+            "has_next": len(rows) > EVENTS_PER_PAGE,
         },
     )
 
@@ -202,17 +170,21 @@ def visible_project(conn: Any, viewer: Viewer, project_id: int) -> projects.Proj
     # existence should not be confirmed to outsiders either.
     if project is None or not viewer.can_see(project.organization_id):
         raise HTTPException(404, "No such project.")
+    # Inside the organization a project is no secret (the teams page names each team's); saying
+    # why the door is closed helps more than pretending there is none.
+    if not viewer.can_see_project(project):
+        raise HTTPException(403, NOT_YOUR_TEAM)
     return project
 
 
 def visible_issue(conn: Any, viewer: Viewer, issue_id: int) -> tuple[issues.IssueRow, projects.ProjectInfo]:
     issue = issues.get_issue(conn, issue_id)
-    if issue is None:
+    project = projects.get_project(conn, issue.project_id) if issue else None
+    if issue is None or project is None or not viewer.can_see(project.organization_id):
         raise HTTPException(404, "No such issue.")
-    try:
-        return issue, visible_project(conn, viewer, issue.project_id)
-    except HTTPException:
-        raise HTTPException(404, "No such issue.") from None
+    if not viewer.can_see_project(project):
+        raise HTTPException(403, NOT_YOUR_TEAM)
+    return issue, project
 
 
 def _page_number(request: Request) -> int:

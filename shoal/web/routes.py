@@ -14,7 +14,19 @@ from starlette.routing import Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Lifespan
 
-from shoal.web import alert_pages, auth, channel_pages, grouping_pages, pages, triage_pages
+from shoal.web import (
+    account_pages,
+    alert_pages,
+    auth,
+    channel_pages,
+    event_download,
+    grouping_pages,
+    pages,
+    project_pages,
+    stream_pages,
+    team_pages,
+    triage_pages,
+)
 from shoal.web.auth import LoginRequired, engine_of
 
 _STATIC = Path(__file__).parent / "static"
@@ -32,12 +44,9 @@ def health(request: Request) -> Response:
 
 def create_web_app(lifespan: Lifespan[Starlette]) -> Starlette:
     routes = [
-        Route("/", pages.home),
         Route("/_health", health),
-        Route("/login", auth.login, methods=["GET", "POST"]),
+        Route("/login", account_pages.login, methods=["GET", "POST"]),
         Route("/logout", auth.logout, methods=["POST"]),
-        Route("/projects/", pages.project_list),
-        Route("/projects/{project_id:int}/issues/", pages.issue_list),
         Route("/projects/{project_id:int}/issues/merge", grouping_pages.merge, methods=["POST"]),
         Route(
             "/projects/{project_id:int}/grouping/", grouping_pages.grouping_settings, methods=["GET", "POST"]
@@ -47,6 +56,11 @@ def create_web_app(lifespan: Lifespan[Starlette]) -> Starlette:
         Route("/issues/{issue_id:int}/events/", pages.event_list),
         Route("/issues/{issue_id:int}/unmerge", grouping_pages.unmerge, methods=["POST"]),
         Route("/issues/{issue_id:int}/events/{event_id:str}/", pages.issue_detail),
+        *event_download.ROUTES,
+        *project_pages.ROUTES,
+        *account_pages.ROUTES,
+        *team_pages.ROUTES,
+        *stream_pages.ROUTES,
         *triage_routes(),
         *alert_routes(),
         *channel_routes(),

@@ -23,7 +23,8 @@ from shoal.store.db import write_transaction
 from shoal.store.triage import Snooze
 from shoal.web.auth import Viewer, engine_of
 from shoal.web.form_posts import field, form_post, ids, see_other
-from shoal.web.pages import render_issue, render_issue_list, visible_issue, visible_project
+from shoal.web.pages import render_issue, visible_issue, visible_project
+from shoal.web.stream_pages import render_project_stream
 
 # "Ignore for …": the presets Sentry offers (reference §9.3), in seconds.
 DURATIONS = {"30m": 1800, "2h": 7200, "24h": 86400, "1w": 604800}
@@ -212,7 +213,7 @@ def bulk(request: Request, viewer: Viewer, form: FormData) -> Response:
         raise HTTPException(400, "Unknown bulk action.")
     if not chosen:
         error = "Select at least one issue first: tick the boxes in the first column."
-        return render_issue_list(request, viewer, project_id, error=error, status=400)
+        return render_project_stream(request, viewer, project_id, error=error, status=400)
     with write_transaction(engine_of(request)) as conn:
         visible_project(conn, viewer, project_id)
         changed = _apply_bulk(conn, viewer, project_id, op, chosen)
