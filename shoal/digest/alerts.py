@@ -36,6 +36,7 @@ from shoal.alerts.model import NOTIFY_CHANNEL, NOTIFY_EMAIL, NOTIFY_SERVICE, Rul
 from shoal.digest.decision_memory import DecisionMemory
 from shoal.digest.lifecycle import Transitions
 from shoal.digest.pipeline import DigestedEvent
+from shoal.notify.email import MAX_RECIPIENTS
 from shoal.store import aggregates, alert_rules, alert_state, channels, events, issues, outbox, users
 from shoal.store.alert_state import Decision
 from shoal.store.events import PayloadCodec
@@ -311,24 +312,33 @@ class _Step:
             return [(found.id, {})] if found else []
         if kind in (NOTIFY_EMAIL, NOTIFY_SERVICE):
             emails = self._emails(action, facts)
-            return [(None, {"kind": "email", "config": {"to": emails}})] if emails else []
+            # One email per MAX_RECIPIENTS addresses: the email channel refuses longer lists.
+            return [
+                (None, {"kind": "email", "config": {"to": emails[start : start + MAX_RECIPIENTS]}})
+                for start in range(0, len(emails), MAX_RECIPIENTS)
+            ]
         return []
 
     def _emails(self, action: dict[str, Any], facts: AlertFacts) -> list[str]:
         """Sentry's mail action: a member, or the issue's owners (its assignee here), falling
-        through to everyone in the organization unless told "NoOne"."""
+        through to everyone in the organization unless told "NoOne". Whoever it names, only
+        members who may see the project and did not turn its alert emails off get one
+        (`users.alert_recipients`, remembered per project for the batch)."""
+        if facts.project_id not in self._members:
+            self._members[facts.project_id] = users.alert_recipients(
+                self._conn, facts.organization_id, facts.project_id
+            )
+        recipients = self._members[facts.project_id]
         target = action.get("targetType", "IssueOwners")
         if target == "Member":
             email = users.email_of(self._conn, int(action.get("targetIdentifier", 0)))
-            return [email] if email else []
+            return [email] if email in recipients else []
         if target == "IssueOwners" and facts.assignee_id is not None:
             email = users.email_of(self._conn, facts.assignee_id)
-            return [email] if email else []
+            return [email] if email in recipients else []
         if target == "IssueOwners" and action.get("fallthroughType") == "NoOne":
             return []
-        if facts.organization_id not in self._members:
-            self._members[facts.organization_id] = users.member_emails(self._conn, facts.organization_id)
-        return self._members[facts.organization_id]
+        return recipients
 
 
 def _message(rule: Rule, issue: BatchIssue, index: int, e: DigestedEvent, reason: str) -> dict[str, Any]:

@@ -10,6 +10,8 @@ from sqlalchemy import Engine
 
 from shoal.alerts import model
 from shoal.alerts.templates import TEMPLATES
+from shoal.store import users
+from shoal.store.db import write_transaction
 from tests.support.alerting import MEMBER, DigestHarness, error_event
 
 CHANNEL_ACTION = {"id": model.NOTIFY_EMAIL, "targetType": "IssueOwners", "fallthroughType": "AllMembers"}
@@ -177,3 +179,16 @@ def test_an_event_attribute_filter_compares_every_exception_of_the_event(harness
     assert [s.rule_name for s in harness.sent()] == ["key errors"]
     type_error_issue = harness.decisions(harness.issue_of(key_error["event_id"]) - 1)[0]
     assert type_error_issue.reason == "exception.type equals keyerror failed: TypeError"
+
+
+def test_an_organization_of_more_than_fifty_members_gets_the_alert_in_several_emails(
+    harness: DigestHarness,
+) -> None:
+    with write_transaction(harness.engine) as conn:
+        for n in range(60):
+            member = users.create_user(conn, f"member{n}@example.com", "a long enough password")
+            users.add_membership(conn, 1, member.id, "member")
+    harness.send(error_event())
+    recipients = [s.target["config"]["to"] for s in harness.sent()]
+    assert [len(batch) for batch in recipients] == [50, 11]  # 60 new members and the first one
+    assert len({email for batch in recipients for email in batch}) == 61
