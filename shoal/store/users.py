@@ -101,19 +101,26 @@ class Member:
 
 
 def organization_members(conn: Connection, organization_id: int) -> list[Member]:
-    """Everyone in the organization, by email: whom issues can be assigned to, and whom "email
-    the project's members" reaches."""
-    rows = conn.execute(
+    """Everyone in the organization, by email."""
+    return _members(conn, organization_id, None)
+
+
+def project_members(conn: Connection, organization_id: int, project_id: int) -> list[Member]:
+    """The organization's members who may see the project (shoal.store.teams): whom its issues
+    can be assigned to, and whom its alert rules can name."""
+    return _members(conn, organization_id, project_id)
+
+
+def _members(conn: Connection, organization_id: int, project_id: int | None) -> list[Member]:
+    query = (
         select(users.c.id, users.c.email)
         .join(membership, membership.c.user_id == users.c.id)
         .where(membership.c.organization_id == organization_id)
         .order_by(users.c.email)
     )
-    return [Member(row.id, row.email) for row in rows]
-
-
-def member_emails(conn: Connection, organization_id: int) -> list[str]:
-    return [member.email for member in organization_members(conn, organization_id)]
+    if project_id is not None:
+        query = query.where(project_visible_to(project_id))
+    return [Member(row.id, row.email) for row in conn.execute(query)]
 
 
 def email_of(conn: Connection, user_id: int) -> str | None:

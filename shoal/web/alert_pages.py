@@ -70,7 +70,7 @@ class Choices:
 def _choices(conn: Connection, project: ProjectInfo) -> Choices:
     return Choices(
         channels=channels.organization_channels(conn, project.organization_id),
-        members=users.organization_members(conn, project.organization_id),
+        members=users.project_members(conn, project.organization_id, project.id),
         intervals=rule_form.INTERVAL_LABELS,
         frequencies=rule_form.FREQUENCIES,
         tag_matches=TAG_MATCHES,

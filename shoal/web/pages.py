@@ -129,7 +129,7 @@ def _issue_links(request: Request, issue_id: int, event_id: str | None) -> dict[
 
 def _triage_context(conn: Any, issue: issues.IssueRow, project: projects.ProjectInfo) -> dict[str, Any]:
     """Status, assignee, who can be assigned, activity, and the Alerts section."""
-    members = users.organization_members(conn, project.organization_id)
+    members = users.project_members(conn, project.organization_id, project.id)
     return {
         "badge": triage_view.badges(conn, [issue], SYSTEM_CLOCK.now())[issue.id],
         "members": members,

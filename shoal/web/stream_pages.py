@@ -296,13 +296,12 @@ def _assign_all(
     members: dict[int, set[int]] = {}
     changed = 0
     for row, project in picked:
-        org = project.organization_id
-        if org not in members:
-            members[org] = {m.id for m in users.organization_members(conn, org)}
-        if assignee is not None and assignee not in members[org]:
-            raise _Refused(
-                f"That person is not a member of the organization of {row.short_id}; choose another."
-            )
+        if project.id not in members:
+            members[project.id] = {
+                m.id for m in users.project_members(conn, project.organization_id, project.id)
+            }
+        if assignee is not None and assignee not in members[project.id]:
+            raise _Refused(f"That person may not see the project of {row.short_id}; choose another.")
         if row.assignee_id != assignee:
             triage.assign(conn, row.id, viewer.user.id, assignee, now)
             changed += 1

@@ -168,7 +168,7 @@ def assign(request: Request, viewer: Viewer, form: FormData) -> Response:
     chosen = field(form, "assignee")
     with write_transaction(engine_of(request)) as conn:
         issue, project = visible_issue(conn, viewer, _issue_id(request))
-        members = {m.id for m in users.organization_members(conn, project.organization_id)}
+        members = {m.id for m in users.project_members(conn, project.organization_id, project.id)}
         assignee = int(chosen) if chosen.isdigit() else None
         if chosen and assignee not in members:
             problem = FormProblem({"assignee": "Choose a member of this project's organization, or nobody."})

@@ -132,6 +132,12 @@ def test_alert_emails_go_to_who_may_see_the_project(engine: Engine, org: Org) ->
     assert recipients(engine, org, "unowned") == ["admin", "alice", "bob", "carol", "owner"]
 
 
+def test_only_who_may_see_a_project_can_be_assigned_its_issues(engine: Engine, org: Org) -> None:
+    with engine.connect() as conn:
+        members = users.project_members(conn, org.id, org.projects["a-only"])
+    assert sorted(m.email for m in members) == [f"{n}@example.com" for n in ("admin", "alice", "owner")]
+
+
 def test_a_user_who_turned_a_projects_emails_off_is_left_out_of_that_project_only(
     engine: Engine, org: Org
 ) -> None:
