@@ -1,6 +1,7 @@
 """Who is calling the API and what they may touch: the bearer token (401 when missing or unknown),
 the organizations it reaches (anything outside them is a 404, as Sentry answers, so a token cannot
-learn what exists elsewhere), and its scopes (403 when none of the accepted ones is held).
+learn what exists elsewhere), the projects its user's teams allow (403, as in the UI), and its
+scopes (403 when none of the accepted ones is held).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from starlette.requests import Request
 
 from shoal.api.errors import FORBIDDEN, INVALID_TOKEN, NOT_PROVIDED, ApiError, not_found
 from shoal.clock import Clock
-from shoal.store import issues, projects, tokens
+from shoal.store import issues, projects, teams, tokens, users
 from shoal.store.db import write_transaction
 from shoal.store.issues import IssueRow
 from shoal.store.projects import ProjectInfo
@@ -74,7 +75,20 @@ def visible_project(conn: Connection, owner: TokenOwner, org: str, project: str)
         found = projects.get_project(conn, project_id)
     if found is None or found.organization_id != organization_id:
         raise not_found()
+    _require_team_access(conn, owner, found)
     return found
+
+
+def _require_team_access(conn: Connection, owner: TokenOwner, found: ProjectInfo) -> None:
+    """A personal token sees what its user sees in the UI: a plain member, only the projects of
+    their teams and those no team owns (shoal.store.teams). An organization token acts for the
+    whole organization, as Sentry's do."""
+    if owner.organization_id is not None or owner.is_superuser:
+        return
+    if users.role_of(conn, found.organization_id, owner.user_id) in teams.MANAGER_ROLES:
+        return
+    if found.id in teams.hidden_project_ids(conn, owner.user_id, [found.organization_id]):
+        raise ApiError(403, {"detail": FORBIDDEN})
 
 
 def row_id(text: str) -> int | None:
@@ -101,4 +115,5 @@ def visible_issue(conn: Connection, owner: TokenOwner, issue_id: int, org: str |
         raise not_found()
     if org is not None and tokens.reachable_organization(conn, owner, org) != project.organization_id:
         raise not_found()
+    _require_team_access(conn, owner, project)
     return found

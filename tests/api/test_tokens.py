@@ -11,7 +11,7 @@ import re
 from sqlalchemy import select
 
 from shoal.digest.grouping import DEFAULT_CONFIG_ID
-from shoal.store import projects, users
+from shoal.store import projects, teams, users
 from shoal.store.db import write_transaction
 from shoal.store.schema import api_token
 from tests.api.client import RULES, Api, create_token, shoal_command
@@ -145,3 +145,20 @@ def test_ingest_paths_that_look_like_api_0_stay_with_ingest(shoal: RunningShoal)
         # Ingest's refusals carry X-Sentry-Error; the API's never do.
         assert "x-sentry-error" in reply.headers, (path, reply.status, reply.body)
     assert "x-sentry-error" not in Api(shoal, None).get(RULES).headers
+
+
+def test_a_members_token_sees_only_the_projects_their_teams_allow(shoal: RunningShoal) -> None:
+    with write_transaction(shoal.engine) as conn:
+        member = users.create_user(conn, "newcomer@example.com", "a long enough password")
+        users.add_membership(conn, 1, member.id, "member")
+        owners = teams.create_team(conn, 1, "Checkout")
+        teams.add_project_team(conn, shoal.project_id, owners.id)
+    newcomer = Api(shoal, create_token(shoal, "--user", "newcomer@example.com"))
+    reply = newcomer.get(RULES)
+    assert (reply.status, reply.json()) == (
+        403,
+        {"detail": "You do not have permission to perform this action."},
+    )
+    with write_transaction(shoal.engine) as conn:
+        teams.add_team_member(conn, owners.id, member.id)
+    assert newcomer.get(RULES).status == 200
