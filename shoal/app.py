@@ -16,8 +16,8 @@ from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
 
-from shoal.api.app import PREFIX as API_PREFIX
 from shoal.api.app import create_api_app
+from shoal.api.paths import PREFIX as API_PREFIX
 from shoal.config import Config
 from shoal.ingest.keys import KeyCache
 from shoal.ingest.routes import IngestEndpoint

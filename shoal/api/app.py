@@ -23,21 +23,10 @@ from shoal.api.json_io import json_response
 from shoal.clock import SYSTEM_CLOCK, Clock
 from shoal.config import Config
 
-PREFIX = "/api/0/"
-
-_PROJECT = PREFIX + "projects/{org_slug}/{project_slug}"
-
 
 def create_api_app(config: Config, engine: Engine, clock: Clock = SYSTEM_CLOCK) -> Starlette:
-    routes = [
-        Route(f"{_PROJECT}/rules/", rules.rule_list, methods=["GET", "POST"]),
-        Route(f"{_PROJECT}/rules/{{rule_id:int}}/", rules.rule_detail, methods=["GET", "PUT", "DELETE"]),
-        Route(PREFIX + "issues/{issue_id:int}/alert-decisions/", decisions.issue_decisions),
-        Route(
-            PREFIX + "organizations/{org_slug}/issues/{issue_id:int}/alert-decisions/",
-            decisions.issue_decisions,
-        ),
-    ]
+    # Each resource module lists its own routes, under PREFIX (shoal/api/paths.py).
+    routes: list[Route] = [*rules.ROUTES, *decisions.ROUTES]
     app = Starlette(routes=routes, exception_handlers=_exception_handlers())
     app.state.config = config
     app.state.engine = engine

@@ -14,10 +14,12 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from shoal.api import auth, pagination
 from shoal.api.json_io import json_response
 from shoal.api.pagination import Cursor, Page
+from shoal.api.paths import ORGANIZATION, PREFIX
 from shoal.clock import iso_utc
 from shoal.store import alert_state
 from shoal.store.alert_state import LoggedDecision
@@ -70,3 +72,9 @@ def _decision(row: LoggedDecision) -> dict[str, Any]:
         "reason": row.reason,
         "dateCreated": iso_utc(row.created_at),
     }
+
+
+ROUTES = [
+    Route(PREFIX + "issues/{issue_id:int}/alert-decisions/", issue_decisions),
+    Route(ORGANIZATION + "/issues/{issue_id:int}/alert-decisions/", issue_decisions),
+]

@@ -16,11 +16,13 @@ from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from shoal.alerts.model import Rule, RuleInvalid, RuleSpec, rule_from_json, rule_to_json
 from shoal.api import auth, pagination
 from shoal.api.errors import invalid, not_found
 from shoal.api.json_io import json_object, json_response
+from shoal.api.paths import PROJECT
 from shoal.store import alert_rules
 from shoal.store.db import write_transaction
 from shoal.store.projects import ProjectInfo
@@ -116,3 +118,9 @@ def _spec(body: dict[str, Any]) -> RuleSpec:
         return rule_from_json(body)
     except RuleInvalid as exc:
         raise invalid(exc.errors) from exc
+
+
+ROUTES = [
+    Route(f"{PROJECT}/rules/", rule_list, methods=["GET", "POST"]),
+    Route(f"{PROJECT}/rules/{{rule_id:int}}/", rule_detail, methods=["GET", "PUT", "DELETE"]),
+]

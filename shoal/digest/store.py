@@ -31,7 +31,7 @@ from shoal.digest.decision_memory import DecisionMemory
 from shoal.digest.lifecycle import apply_transitions
 from shoal.digest.pipeline import DigestedEvent
 from shoal.outcomes import Category, Outcome, OutcomeKey
-from shoal.store import aggregates, events, issues, triage
+from shoal.store import aggregates, events, issues, releases, triage
 from shoal.store.aggregates import TagCount
 from shoal.store.alert_state import Decision
 from shoal.store.db import write_transaction
@@ -101,6 +101,7 @@ def store_batch(
         conn, [_new_event(e, issue_id) for e, issue_id in zip(fresh, issue_ids, strict=True)]
     )
     count_into_issues(conn, fresh, issue_ids)
+    releases.record_release_events(conn, _release_counts(fresh), now)
     triage.add_first_seen(conn, new_issue_ids, now)
     transitions = apply_transitions(conn, fresh, issue_ids, now)
     decisions = evaluate_batch(
@@ -248,3 +249,19 @@ def _time_buckets(
         minutes[(issue_id, int(e.timestamp // 60), environment)] += 1
         hours[(issue_id, int(e.timestamp // 3600), environment)] += 1
     return minutes, hours
+
+
+def _release_counts(batch: Iterable[DigestedEvent]) -> dict[tuple[int, str, str], releases.ReleaseEvents]:
+    counts: dict[tuple[int, str, str], releases.ReleaseEvents] = {}
+    for e in batch:
+        if e.release is None:
+            continue
+        key = (e.project_id, e.release, e.environment or "")
+        seen = counts.get(key)
+        if seen is None:
+            counts[key] = releases.ReleaseEvents(1, e.timestamp, e.timestamp)
+        else:
+            seen.events += 1
+            seen.first_seen = min(seen.first_seen, e.timestamp)
+            seen.last_seen = max(seen.last_seen, e.timestamp)
+    return counts

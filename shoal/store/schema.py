@@ -436,3 +436,110 @@ saved_search = Table(
     Column("is_default", Boolean, nullable=False, default=False),
     Column("created_at", Float, nullable=False),
 )
+
+
+# ------------------------------------------------------------------------------ releases (issue 7)
+
+# A release of an organization, made by `sentry-cli releases new` or implicitly by the first event
+# that names it; `date_released` is set by `releases finalize`.
+release = Table(
+    "release",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("organization_id", ForeignKey("organization.id", ondelete="CASCADE"), nullable=False),
+    Column("version", String(250), nullable=False),
+    Column("ref", String(250)),
+    Column("url", Text),
+    Column("date_created", Float, nullable=False),
+    Column("date_started", Float),
+    Column("date_released", Float),
+    UniqueConstraint("organization_id", "version"),
+)
+
+release_project = Table(
+    "release_project",
+    metadata,
+    Column("release_id", ForeignKey("release.id", ondelete="CASCADE"), primary_key=True),
+    Column("project_id", ForeignKey("project.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+# Events of a release per project and environment, kept by the digest: adoption, first and last
+# event of a release.
+release_environment = Table(
+    "release_environment",
+    metadata,
+    Column("release_id", ForeignKey("release.id", ondelete="CASCADE"), primary_key=True),
+    Column("project_id", ForeignKey("project.id", ondelete="CASCADE"), primary_key=True),
+    Column("environment", String(64), primary_key=True),  # "" for none
+    Column("events", BigInteger, nullable=False),
+    Column("first_seen", Float, nullable=False),
+    Column("last_seen", Float, nullable=False),
+)
+
+# A repository commits belong to, as sentry-cli names it (`origin` for local commits).
+repository = Table(
+    "repository",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("organization_id", ForeignKey("organization.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("provider", String(64)),
+    Column("url", Text),
+    Column("date_created", Float, nullable=False),
+    UniqueConstraint("organization_id", "name"),
+)
+
+commit = Table(
+    "commit",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("organization_id", ForeignKey("organization.id", ondelete="CASCADE"), nullable=False),
+    Column("repository_id", ForeignKey("repository.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(64), nullable=False),  # the commit's sha
+    Column("message", Text),
+    Column("author_name", String(200)),
+    Column("author_email", String(254)),
+    Column("date_added", Float),  # the author's timestamp
+    UniqueConstraint("repository_id", "key"),
+    Index(None, "organization_id", "author_email"),
+)
+
+# The files a commit changed (sentry-cli's `patch_set`): what suspect commits match frames against.
+commit_file = Table(
+    "commit_file",
+    metadata,
+    Column("commit_id", ForeignKey("commit.id", ondelete="CASCADE"), primary_key=True),
+    Column("filename", String(1000), primary_key=True),
+    Column("type", String(1), nullable=False),  # A | M | D
+)
+
+# The commits of a release, newest first (`position` 0 is the release's head).
+release_commit = Table(
+    "release_commit",
+    metadata,
+    Column("release_id", ForeignKey("release.id", ondelete="CASCADE"), primary_key=True),
+    Column("commit_id", ForeignKey("commit.id", ondelete="CASCADE"), primary_key=True, index=True),
+    Column("position", Integer, nullable=False),
+)
+
+# A release's head commit per repository as `set-commits --commit repo@a..b` sends it (`refs`).
+release_ref = Table(
+    "release_ref",
+    metadata,
+    Column("release_id", ForeignKey("release.id", ondelete="CASCADE"), primary_key=True),
+    Column("repository", String(200), primary_key=True),
+    Column("commit", String(64), nullable=False),
+    Column("previous_commit", String(64)),
+)
+
+deploy = Table(
+    "deploy",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("release_id", ForeignKey("release.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("environment", String(64), nullable=False),
+    Column("name", String(200)),
+    Column("url", Text),
+    Column("date_started", Float),
+    Column("date_finished", Float, nullable=False),
+)
