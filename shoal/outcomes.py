@@ -73,3 +73,4 @@ class OutcomeKey:
     category: str
     outcome: Outcome
     reason: str
+    key_id: int = 0  # the DSN key the item came with; 0 where it is not known

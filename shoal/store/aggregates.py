@@ -80,7 +80,7 @@ def add_outcomes(conn: Connection, hour: int, outcomes: Mapping[OutcomeKey, int]
         return
     stmt = upsert(outcome_counter, conn)
     stmt = stmt.on_conflict_do_update(
-        index_elements=["project_id", "hour", "category", "outcome", "reason"],
+        index_elements=["project_id", "hour", "category", "outcome", "reason", "key_id"],
         set_={"quantity": outcome_counter.c.quantity + stmt.excluded.quantity},
     )
     rows = [
@@ -90,6 +90,7 @@ def add_outcomes(conn: Connection, hour: int, outcomes: Mapping[OutcomeKey, int]
             "category": k.category,
             "outcome": k.outcome.value,
             "reason": k.reason,
+            "key_id": k.key_id,
             "quantity": quantity,
         }
         for k, quantity in sorted(outcomes.items(), key=lambda item: _outcome_sort_key(item[0]))
@@ -97,8 +98,8 @@ def add_outcomes(conn: Connection, hour: int, outcomes: Mapping[OutcomeKey, int]
     conn.execute(stmt, rows)
 
 
-def _outcome_sort_key(key: OutcomeKey) -> tuple[int, str, str, str]:
-    return (key.project_id, key.category, key.outcome.value, key.reason)
+def _outcome_sort_key(key: OutcomeKey) -> tuple[int, str, str, str, int]:
+    return (key.project_id, key.category, key.outcome.value, key.reason, key.key_id)
 
 
 def add_events_stored(conn: Connection, per_project: Mapping[int, int]) -> None:

@@ -21,6 +21,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
+    true,
 )
 
 # SQLite only makes a column an alias of the rowid (autoincrementing, fast) when it is exactly
@@ -89,6 +91,12 @@ project = Table(
     Column("next_short_id", Integer, nullable=False, default=1),
     Column("events_stored", BigInteger, nullable=False, default=0),
     Column("created_at", Float, nullable=False),
+    # Noise and budget (issue 8): inbound filters and scrubbing settings as JSON objects, how many
+    # days events are kept (the chapter's plan: 30), and whether spike protection is on.
+    Column("filters", Text, nullable=False, server_default="{}"),
+    Column("scrubbing", Text, nullable=False, server_default="{}"),
+    Column("retention_days", Integer, nullable=False, server_default="30"),
+    Column("spike_protection", Boolean, nullable=False, server_default=true()),
     UniqueConstraint("organization_id", "slug"),
 )
 
@@ -139,6 +147,8 @@ issue_hash = Table(
     Column("project_id", ForeignKey("project.id", ondelete="CASCADE"), primary_key=True),
     Column("hash", String(32), primary_key=True),
     Column("issue_id", ForeignKey("issue.id", ondelete="CASCADE"), nullable=False, index=True),
+    # Deleted and discarded: events with this hash are dropped (outcome filtered:discarded-hash).
+    Column("tombstone", Boolean, nullable=False, server_default=false()),
 )
 
 event = Table(
@@ -202,7 +212,22 @@ outcome_counter = Table(
     Column("category", String(32), primary_key=True),
     Column("outcome", String(32), primary_key=True),
     Column("reason", String(64), primary_key=True),
+    Column("key_id", BigInteger, primary_key=True, server_default="0"),  # the DSN key; 0: not known
     Column("quantity", BigInteger, nullable=False),
+)
+
+# Quotas of an organization (project_id null) or a project: at most `limit` items of `category`
+# per `window` (minute, hour, day, month).
+quota = Table(
+    "quota",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("organization_id", ForeignKey("organization.id", ondelete="CASCADE"), nullable=False),
+    Column("project_id", ForeignKey("project.id", ondelete="CASCADE")),
+    Column("category", String(32), nullable=False),
+    Column("window", String(10), nullable=False),
+    Column("limit", BigInteger, nullable=False),
+    UniqueConstraint("organization_id", "project_id", "category", "window"),
 )
 
 
