@@ -17,7 +17,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from shoal.api import decisions, rules
+from shoal.api import (
+    decisions,
+    deploys,
+    events,
+    info,
+    issues,
+    keys,
+    openapi,
+    organizations,
+    projects,
+    releases,
+    repos,
+    rules,
+    uploads,
+)
 from shoal.api.errors import NOT_FOUND, ApiError
 from shoal.api.json_io import json_response
 from shoal.clock import SYSTEM_CLOCK, Clock
@@ -26,7 +40,21 @@ from shoal.config import Config
 
 def create_api_app(config: Config, engine: Engine, clock: Clock = SYSTEM_CLOCK) -> Starlette:
     # Each resource module lists its own routes, under PREFIX (shoal/api/paths.py).
-    routes: list[Route] = [*rules.ROUTES, *decisions.ROUTES]
+    routes: list[Route] = [
+        *rules.ROUTES,
+        *decisions.ROUTES,
+        *info.ROUTES,
+        *releases.ROUTES,
+        *deploys.ROUTES,
+        *repos.ROUTES,
+        *uploads.ROUTES,
+        *organizations.ROUTES,
+        *projects.ROUTES,
+        *keys.ROUTES,
+        *issues.ROUTES,
+        *events.ROUTES,
+        *openapi.ROUTES,
+    ]
     app = Starlette(routes=routes, exception_handlers=_exception_handlers())
     app.state.config = config
     app.state.engine = engine

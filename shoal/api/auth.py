@@ -66,6 +66,8 @@ def require_scope(owner: TokenOwner, accepted: frozenset[str]) -> None:
 
 def visible_project(conn: Connection, owner: TokenOwner, org: str, project: str) -> ProjectInfo:
     """The project named in the URL (slugs, or ids as Sentry also takes), or a 404."""
+    if "\x00" in org + project:  # names nothing, and PostgreSQL would refuse to compare it
+        raise not_found()
     organization_id = tokens.reachable_organization(conn, owner, org)
     if organization_id is None:
         raise not_found()

@@ -42,6 +42,7 @@ from shoal.store.alert_state import Decision
 from shoal.store.events import PayloadCodec
 from shoal.store.issues import AlertFacts
 from shoal.store.outbox import NewNotification
+from shoal.suspects import top_suspect
 
 
 @dataclass(frozen=True)
@@ -290,7 +291,7 @@ class _Step:
 
     def _notify(self, rule: Rule, issue: BatchIssue, index: int, reason: str) -> int:
         """Queue the rule's notifications; return how many there were."""
-        message = _message(rule, issue, index, self._batch[index], reason)
+        message = _message(rule, issue, index, self._batch[index], reason, conn=self._conn, codec=self._codec)
         queued = [
             NewNotification(issue.facts.project_id, rule.id, issue.facts.id, channel_id, target, message)
             for action in rule.actions
@@ -341,10 +342,20 @@ class _Step:
         return recipients
 
 
-def _message(rule: Rule, issue: BatchIssue, index: int, e: DigestedEvent, reason: str) -> dict[str, Any]:
+def _message(
+    rule: Rule,
+    issue: BatchIssue,
+    index: int,
+    e: DigestedEvent,
+    reason: str,
+    *,
+    conn: Connection,
+    codec: PayloadCodec,
+) -> dict[str, Any]:
     """The notification's content, as `shoal.notify.base.Notification` fields, about the event
     `batch[index]` that made the rule fire; the issue URL is a path that the channel prefixes
-    with SHOAL_URL."""
+    with SHOAL_URL. The suspect commit is read from the firing event's stack trace (already in
+    memory, so one query) for rules that fired only."""
     facts = issue.facts
     return {
         "kind": _kind(issue, index),
@@ -364,6 +375,7 @@ def _message(rule: Rule, issue: BatchIssue, index: int, e: DigestedEvent, reason
         "environment": e.environment,
         "event_id": e.event_id,
         "tags": [list(tag) for tag in e.tags],
+        "suspect_commit": top_suspect(conn, facts.id, codec.decode(e.payload)),
     }
 
 

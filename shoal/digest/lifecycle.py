@@ -4,8 +4,9 @@ gets an event **regresses** (release-aware), an ignored issue whose condition tr
 Regression (reference §3.3): plain "resolve" regresses on any event; "resolved in release R" on an
 event of R or a later release; "resolved in the next release" only on an event of a release newer
 than the newest one the issue had been seen in. An event without a release never regresses a
-release resolution. "Later" is semver order when both releases are semver; otherwise a release the
-issue had already been seen in before it was resolved is older, and any other is newer.
+release resolution. "Later" is semver order when both releases are semver; otherwise the releases'
+dates (when each was released, else made); and when a release has no row yet, a release the issue
+had already been seen in before it was resolved is older, and any other is newer.
 
 Escalation: ignored until a time → the first event after it; until N more events (or users) → the
 event that makes it more than N since the issue was ignored, or within the window when one is set
@@ -23,7 +24,7 @@ from sqlalchemy import Connection, select
 
 from shoal.digest.pipeline import DigestedEvent
 from shoal.release_versions import compare_releases
-from shoal.store import events, issues, triage
+from shoal.store import events, issues, release_stats, triage
 from shoal.store.schema import issue, issue_tag
 from shoal.store.triage import Resolution, StoredSnooze
 
@@ -58,7 +59,7 @@ def _regress(
             continue
         resolution = resolutions.get(issue_id)
         if is_regression(conn, issue_id, resolution, e.release) and triage.regress(
-            conn, issue_id, e.release, now
+            conn, issue_id, e.release, now, event_id=e.event_id
         ):
             regressed_by[issue_id] = index
     return regressed_by
@@ -67,6 +68,11 @@ def _regress(
 def is_regression(
     conn: Connection, issue_id: int, resolution: Resolution | None, release: str | None
 ) -> bool:
+    """Whether an event of `release` regresses the resolved issue (reference §3.3, §7.3): "resolved
+    in R" on R or a later release, "in the next release" on a release later than R. "Later" is
+    semver order when both are semver; else the releases' dates (COALESCE(date_released,
+    date_created), as Sentry orders them); else, when a release has no row, not seen by the issue
+    before it was resolved."""
     if resolution is None:
         return True
     if release is None:
@@ -77,8 +83,12 @@ def is_regression(
         return resolution.kind == "in_release"
     order = compare_releases(release, resolution.release)
     if order is None:
+        order = release_stats.date_order(conn, issue_id, release, resolution.release)
+    if order is None:
         return not _seen_before(conn, issue_id, release, resolution)
-    return order > 0
+    # Semver-equal versions (1.2 and 1.2.0, or two builds of one version) are the resolving
+    # release for "resolved in R", which regresses on R itself.
+    return order > 0 or (order == 0 and resolution.kind == "in_release")
 
 
 def _seen_before(conn: Connection, issue_id: int, release: str, resolution: Resolution) -> bool:

@@ -37,6 +37,9 @@ class Notification:
     environment: str | None
     event_id: str | None
     tags: tuple[tuple[str, str], ...] = ()
+    # The best suspect commit (shoal/suspects.py) in words: "758a0d6 by Dev Person: 'second: add b,
+    # change a'"; None when there is none (and in outbox rows written before it existed).
+    suspect_commit: str | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Notification:

@@ -84,6 +84,8 @@ def _fields(n: Notification) -> tuple[tuple[str, str], ...]:
         ("First seen", iso_utc(n.first_seen) or ""),
         ("Release", n.release or ""),
         ("Environment", n.environment or ""),
+        # The tenth field: a Slack section holds at most ten (Block Kit), so add no more here.
+        ("Suspect commit", one_line(n.suspect_commit or "")),
     ]
     return tuple((label, value) for label, value in fields if value)
 

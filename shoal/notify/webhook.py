@@ -77,6 +77,7 @@ def payload(n: Notification, settings: NotifySettings, now: float) -> dict[str, 
             "users_seen": n.users_seen,
             "first_seen": iso_utc(n.first_seen),
             "last_seen": iso_utc(n.last_seen),
+            "suspect_commit": n.suspect_commit,
         },
         "event": {
             "id": n.event_id,

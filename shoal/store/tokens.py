@@ -249,6 +249,8 @@ def user_organization(conn: Connection, user: User, id_or_slug: str) -> int | No
 
 
 def _organization_id(conn: Connection, id_or_slug: str) -> int | None:
+    if "\x00" in id_or_slug:
+        return None  # no slug holds one, and PostgreSQL refuses NUL in text rather than find nothing
     found = conn.execute(select(organization.c.id).where(organization.c.slug == id_or_slug)).scalar()
     # At most 18 digits: always a valid 64-bit row id, never an overflow in the driver.
     if found is None and id_or_slug.isascii() and id_or_slug.isdigit() and len(id_or_slug) <= 18:
@@ -263,3 +265,31 @@ def _is_member(conn: Connection, user_id: int, organization_id: int) -> bool:
         )
     ).first()
     return row is not None
+
+
+# ------------------------------------------------------------------ what the API and the UI list
+
+
+@dataclass(frozen=True)
+class OrganizationInfo:
+    id: int
+    slug: str
+    name: str
+    created_at: float
+
+
+def reachable_organizations(conn: Connection, owner: TokenOwner) -> list[OrganizationInfo]:
+    """The organizations the token may act in (`can_reach`'s rule), oldest first."""
+    query = select(organization).order_by(organization.c.id)
+    if owner.organization_id is not None:
+        query = query.where(organization.c.id == owner.organization_id)
+    elif not owner.is_superuser:
+        mine = select(membership.c.organization_id).where(membership.c.user_id == owner.user_id)
+        query = query.where(organization.c.id.in_(mine))
+    return [OrganizationInfo(r.id, r.slug, r.name, r.created_at) for r in conn.execute(query)]
+
+
+def user_token(conn: Connection, token_id: int, user_id: int) -> TokenInfo | None:
+    """One of the user's tokens, or None when the id names none of theirs."""
+    found = [info for info in list_tokens(conn, user_id) if info.id == token_id]
+    return found[0] if found else None

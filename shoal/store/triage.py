@@ -174,9 +174,12 @@ def snoozes(conn: Connection, issue_ids: Iterable[int]) -> dict[int, StoredSnooz
     }
 
 
-def regress(conn: Connection, issue_id: int, release: str | None, now: float) -> bool:
+def regress(
+    conn: Connection, issue_id: int, release: str | None, now: float, *, event_id: str | None = None
+) -> bool:
     """Resolved → unresolved/regressed, if no other worker did it first (Sentry's conditional
-    update, reference §3.3): only the transaction that changed the row reports a regression."""
+    update, reference §3.3): only the transaction that changed the row reports a regression. The
+    activity names the event that regressed it: retention keeps that event (shoal/retention.py)."""
     changed = conn.execute(
         update(issue)
         .where(issue.c.id == issue_id, issue.c.status == "resolved")
@@ -185,7 +188,8 @@ def regress(conn: Connection, issue_id: int, release: str | None, now: float) ->
     if changed != 1:
         return False
     conn.execute(delete(issue_resolution).where(issue_resolution.c.issue_id == issue_id))
-    add_activity(conn, issue_id, None, "set_regression", data=_release(release), now=now)
+    data = {**_release(release), **({"event_id": event_id} if event_id else {})}
+    add_activity(conn, issue_id, None, "set_regression", data=data, now=now)
     return True
 
 

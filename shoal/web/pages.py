@@ -19,7 +19,7 @@ from shoal.clock import SYSTEM_CLOCK
 from shoal.store import alert_state, events, histograms, issues, projects, users
 from shoal.store import triage as triage_store
 from shoal.store.events import PayloadCodec
-from shoal.web import charts, triage_view
+from shoal.web import charts, suspect_view, triage_view
 from shoal.web.auth import NOT_YOUR_TEAM, Viewer, current_viewer, engine_of
 from shoal.web.event_view import EventView
 from shoal.web.grouping_view import event_explanation
@@ -91,6 +91,7 @@ def render_issue(
             "hashes": hashes,
             "grouping": event_explanation(project, event) if event else None,
             **triage,
+            **suspect_view.issue_suspects(engine_of(request), payload_codec(), issue, triage["members"]),
             "errors": errors or {},
             "values": values or {},
         },

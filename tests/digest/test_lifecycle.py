@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy import Engine
 
 from shoal.alerts import model
-from shoal.store import issues, triage
+from shoal.store import issues, projects, triage
 from shoal.store.db import write_transaction
 from shoal.store.triage import Snooze
 from tests.support.alerting import DigestHarness, error_event
+from tests.support.releases import ensure_release
 
 EMAIL = {"id": model.NOTIFY_EMAIL, "targetType": "IssueOwners", "fallthroughType": "AllMembers"}
 REGRESSION_RULE = {"name": "regressions", "conditions": [{"id": model.REGRESSION}], "actions": [EMAIL]}
@@ -150,3 +151,29 @@ def test_ignored_forever_never_comes_back(harness: DigestHarness) -> None:
     assert state(harness, issue_id) == ("ignored", "archived_forever")
     with harness.engine.connect() as conn:
         assert issues.get_issue(conn, issue_id).times_seen == 31  # type: ignore[union-attr]
+
+
+def test_releases_without_semver_are_ordered_by_their_dates(harness: DigestHarness) -> None:
+    """Sentry orders releases that are not semver by COALESCE(date_released, date_created): a
+    release made before the resolving one is older even if the issue never saw it, and a release
+    finalized later is newer even if it was made earlier."""
+    start = harness.clock.now()
+    with write_transaction(harness.engine) as conn:
+        project = projects.get_project(conn, harness.project_id)
+        assert project is not None
+        ensure_release(conn, project.organization_id, harness.project_id, "build-old", created=start - 7200)
+        ensure_release(
+            conn,
+            project.organization_id,
+            harness.project_id,
+            "build-late",
+            created=start - 3600,
+            released=start + 60,
+        )
+    issue_id = first_issue(harness, release="build-current")
+    resolve(harness, issue_id, "in_next_release")
+    harness.clock.advance(120)
+    harness.send(error_event(release="build-old"))
+    assert state(harness, issue_id)[0] == "resolved"  # "new to the issue" would have regressed it
+    harness.send(error_event(release="build-late"))
+    assert state(harness, issue_id) == ("unresolved", "regressed")

@@ -69,3 +69,16 @@ def test_a_long_multi_line_title_becomes_one_short_line(notification: Notificati
     assert "\n" not in line and "\r" not in line
     assert line.startswith("New issue in my-project: ValueError: bad input in line 1 xxx")
     assert len(line) == HEADLINE_CHARS and line.endswith("…")
+
+
+def test_the_suspect_commit_is_a_field_of_every_channels_message(notification: Notification) -> None:
+    suspect = "758a0d6 by Dev Person: 'second: add b, change a'"
+    message = compose(replace(notification, suspect_commit=suspect), SETTINGS)
+    assert message.fields[-1] == ("Suspect commit", suspect)
+    assert f"Suspect commit: {suspect}\n" in message.text()
+    assert "Suspect commit" not in compose(notification, SETTINGS).text()
+
+
+def test_a_notification_from_an_older_outbox_row_has_no_suspect_commit(notification: Notification) -> None:
+    data = {key: value for key, value in vars(notification).items() if key != "suspect_commit"}
+    assert Notification.from_json(data).suspect_commit is None

@@ -48,6 +48,7 @@ def test_it_posts_the_version_1_schema(receiver: Receiver, notification: Notific
             "users_seen": 2,
             "first_seen": "2026-03-01T12:00:00Z",
             "last_seen": "2026-03-01T12:10:00Z",
+            "suspect_commit": None,
         },
         "event": {
             "id": "9f3c2a1b4d5e6f708192a3b4c5d6e7f8",

@@ -15,6 +15,7 @@ from shoal.digest.summary import IssueSummary
 from shoal.outcomes import Outcome, OutcomeKey
 from shoal.store import projects
 from shoal.store.db import write_transaction
+from shoal.store.events import PayloadCodec
 from shoal.store.schema import (
     event,
     issue,
@@ -60,7 +61,7 @@ def digested(
         hashes=hashes,
         summary=IssueSummary("error", title, "app in handler", {"type": "KeyError", "value": "'x'"}),
         tags=tags,
-        payload=b"{}",
+        payload=PayloadCodec().encode(b"{}"),
     )
 
 

@@ -16,6 +16,7 @@ from shoal.digest.store import store_batch
 from shoal.digest.summary import IssueSummary
 from shoal.store import projects, teams
 from shoal.store.db import write_transaction
+from shoal.store.events import PayloadCodec
 from shoal.store.projects import RateLimit
 from shoal.store.schema import (
     alert_rule,
@@ -62,7 +63,7 @@ def error_event(project_id: int, hash_: str, environment: str | None, timestamp:
         hashes=[hash_],
         summary=IssueSummary("error", f"KeyError: {hash_}", "app in handler", {"type": "KeyError"}),
         tags=tags,
-        payload=b"{}",
+        payload=PayloadCodec().encode(b"{}"),
     )
 
 
