@@ -55,13 +55,13 @@ def event_counts(issues: int, events: int, rng: random.Random) -> list[int]:
     return counts
 
 
-def generate(data_dir: Path, issues: int, events: int) -> None:
+def generate(data_dir: Path, issues: int, events: int, *, days: int = 90) -> None:
     environ = {"SHOAL_DATA_DIR": str(data_dir), "SHOAL_ADMIN_PASSWORD": ADMIN_PASSWORD}
     engine, _ = prepare(load_config(environ))
     started = time.perf_counter()
     with engine.begin() as conn:
         project_id = int(conn.execute(select(project.c.id)).scalar_one())
-        _Generator(conn, project_id).run(issues, events)
+        _Generator(conn, project_id, days=days).run(issues, events)
         conn.execute(update(project).values(events_stored=events, next_short_id=issues + 1))
     print(f"generated {issues} issues and {events} events in {time.perf_counter() - started:.0f} s")
 
@@ -69,9 +69,10 @@ def generate(data_dir: Path, issues: int, events: int) -> None:
 class _Generator:
     """Writes issues, their events and the aggregates the digest would keep for them."""
 
-    def __init__(self, conn: Connection, project_id: int) -> None:
+    def __init__(self, conn: Connection, project_id: int, *, days: int = 90) -> None:
         self.conn = conn
         self.project_id = project_id
+        self.days = days  # how far back issues begin (bench/retention.py uses 35)
         self.rng = random.Random(1)
         self.now = time.time()
         self.codec = PayloadCodec()
@@ -93,7 +94,7 @@ class _Generator:
     def issue_row(self, short_id: int, count: int) -> tuple[dict[str, object], float]:
         rng = self.rng
         type_ = rng.choice(TYPES)
-        first_seen = self.now - rng.uniform(0, 90 * DAY)
+        first_seen = self.now - rng.uniform(0, self.days * DAY)
         status = rng.choices(("unresolved", "resolved", "ignored"), (7, 2, 1))[0]
         row: dict[str, object] = {
             "project_id": self.project_id,

@@ -90,13 +90,20 @@ def _serve(config: Config, with_workers: bool) -> None:
     notifier = threading.Thread(
         target=_notify_worker(config, engine).run_forever, args=(stop_notify,), name="notify", daemon=True
     )
+    # Retention cleanup and other periodic jobs (shoal/scheduler.py), beside notifications.
+    stop_scheduler = threading.Event()
+    scheduler = threading.Thread(
+        target=_run_scheduler, args=(engine, stop_scheduler), name="scheduler", daemon=True
+    )
     if with_workers:
         notifier.start()
+        scheduler.start()
     try:
         server = uvicorn.Server(_uvicorn_config(uvicorn, ShoalApp(config, engine), config))
         server.run()
     finally:
         stop_notify.set()
+        stop_scheduler.set()
         supervisor.stop()
 
 
@@ -116,7 +123,7 @@ def _uvicorn_config(uvicorn: Any, app: Any, config: Config) -> Any:
 
 
 @cli.command()
-@click.argument("kind", type=click.Choice(["digest", "notify"]), default="digest")
+@click.argument("kind", type=click.Choice(["digest", "notify", "scheduler"]), default="digest")
 @click.option(
     "--parent-pid", type=int, default=None, help="Stop when this process is gone (used by `shoal run`)."
 )
@@ -125,7 +132,8 @@ def _uvicorn_config(uvicorn: Any, app: Any, config: Config) -> Any:
 )
 def worker(kind: str, parent_pid: int | None, niceness: int) -> None:
     """Run a worker: `digest` turns spooled envelopes into stored events, issues and alerts;
-    `notify` delivers the alerts. Run any number of each."""
+    `notify` delivers the alerts; `scheduler` runs the hourly retention cleanup. Run any number of
+    each."""
     import os
     import signal
 
@@ -140,6 +148,8 @@ def worker(kind: str, parent_pid: int | None, niceness: int) -> None:
         threading.Thread(target=watch_parent, args=(parent_pid, stop), daemon=True).start()
     if kind == "notify":
         _notify_worker(config).run_forever(stop)
+    elif kind == "scheduler":
+        _run_scheduler(command_engine(config), stop)
     else:
         _run_digest_worker(config, stop)
 
@@ -156,6 +166,12 @@ def _run_digest_worker(config: Config, stop: threading.Event) -> None:
         DigestWorker(spool, command_engine(config), limits, config.digest_lease_seconds).run_forever(stop)
     finally:
         spool.close()
+
+
+def _run_scheduler(engine: Engine, stop: threading.Event) -> None:
+    from shoal.scheduler import run_scheduler
+
+    run_scheduler(engine, stop)
 
 
 def _notify_worker(config: Config, engine: Engine | None = None) -> NotifyWorker:
@@ -284,10 +300,12 @@ def status(as_json: bool) -> None:
 
 
 # Command groups that live in their own module; imported last, since they use the helpers above.
+from shoal.cleanup_commands import cleanup  # noqa: E402
 from shoal.grouping_commands import grouping  # noqa: E402
 from shoal.token_commands import token  # noqa: E402
 from shoal.user_commands import user  # noqa: E402
 
+cli.add_command(cleanup)
 cli.add_command(grouping)
 cli.add_command(token)
 cli.add_command(user)

@@ -1,5 +1,5 @@
 """From one spooled request to the events it holds, ready to store: decode → split the envelope →
-for each event: parse → normalize → group → summarize → tag → compress.
+for each event: parse → normalize → scrub → group → summarize → tag → compress.
 
 Items Shoal does not store (yet) become outcomes with their reason, as do events that are not valid
 JSON objects; client reports become "client_discard" outcomes. Nothing here touches the database,
@@ -8,6 +8,7 @@ so a batch can be prepared before the store transaction starts.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ from shoal.alerts.attributes import attribute_values
 from shoal.digest.client_reports import client_report_outcomes
 from shoal.digest.normalize import InvalidEvent, NormalizeContext, normalize_event
 from shoal.digest.project_grouping import group_event
+from shoal.digest.scrub import scrub_event
 from shoal.digest.summary import IssueSummary, summarize
 from shoal.digest.tags import event_tags, user_tag_value
 from shoal.digest.timestamps import parse_timestamp
@@ -28,7 +30,7 @@ from shoal.ingest.envelope import Item, parse_envelope
 from shoal.outcomes import Category, Outcome, OutcomeKey
 from shoal.spool.base import SpoolEntry
 from shoal.store.events import PayloadCodec
-from shoal.store.projects import ProjectGrouping
+from shoal.store.projects import ProjectGrouping, ScrubbingSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +57,12 @@ class DigestedEvent:
 
 @dataclass(frozen=True)
 class ProjectSettings:
-    """What digesting a project's events depends on: how it groups them, and which event
-    attributes its active alert rules compare."""
+    """What digesting a project's events depends on: how it groups them, which event
+    attributes its active alert rules compare, and what it scrubs."""
 
     grouping: ProjectGrouping
     alert_attributes: frozenset[str] = frozenset()
+    scrubbing: ScrubbingSettings = field(default_factory=ScrubbingSettings)
 
 
 @dataclass
@@ -74,6 +77,21 @@ class Digested:
 class DigestLimits:
     max_envelope_bytes: int
     max_event_bytes: int
+
+
+# A NUL character, as JSON writes it: `\u0000` after an even number of backslashes (an odd one
+# makes it the text "\u0000").
+_JSON_NUL = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def without_nul_characters(payload: bytes) -> bytes:
+    """The JSON with every NUL character replaced by U+FFFD. PostgreSQL's text columns refuse NUL
+    ("text fields cannot contain NUL (0x00) bytes"), and one such event made its whole batch fail
+    on every retry; SQLite takes it, but both stores should hold the same. JSON cannot carry a raw
+    NUL byte, so looking for its escape first costs one scan of the bytes."""
+    if b"\\u0000" not in payload:
+        return payload
+    return _JSON_NUL.sub(rb"\1\\ufffd", payload)
 
 
 class Pipeline:
@@ -115,7 +133,7 @@ class Pipeline:
         into: Digested,
     ) -> None:
         try:
-            raw = orjson.loads(payload)
+            raw = orjson.loads(without_nul_characters(payload))
             event = normalize_event(
                 raw, NormalizeContext(entry.received_at, sent_at, entry.event_id, entry.client_ip)
             )
@@ -132,6 +150,9 @@ class Pipeline:
         into.events.append(self._prepare(event, entry.project_id, project))
 
     def _prepare(self, event: dict[str, Any], project_id: int, project: ProjectSettings) -> DigestedEvent:
+        # Before grouping, as Sentry does: nothing made from the event below (hashes, title, tags,
+        # the stored payload) can carry what was removed (shoal/digest/scrub.py).
+        event = scrub_event(event, project.scrubbing)
         grouping = group_event(event, project.grouping)
         return DigestedEvent(
             project_id=project_id,

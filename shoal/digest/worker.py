@@ -28,7 +28,7 @@ from shoal.spool.base import ClaimedEntry, Spool
 from shoal.store import aggregates, alert_rules, alert_state, outbox
 from shoal.store.db import write_transaction
 from shoal.store.events import PayloadCodec
-from shoal.store.projects import project_groupings
+from shoal.store.projects import ScrubbingSettings, project_groupings, project_scrubbing
 
 log = logging.getLogger(__name__)
 
@@ -151,12 +151,18 @@ class DigestWorker:
         return None
 
     def _project_settings(self, project_ids: set[int]) -> dict[int, ProjectSettings]:
-        """Read for every batch, so that a saved grouping rule or alert rule applies to the next."""
+        """Read for every batch, so that a saved grouping rule, alert rule or scrubbing setting
+        applies to the next."""
         with self._engine.connect() as conn:
             groupings = project_groupings(conn, project_ids)
             attributes = alert_rules.attributes_compared(conn, groupings)
+            scrubbing = project_scrubbing(conn, project_ids)
         return {
-            project_id: ProjectSettings(grouping, attributes.get(project_id, frozenset()))
+            project_id: ProjectSettings(
+                grouping,
+                attributes.get(project_id, frozenset()),
+                scrubbing=scrubbing.get(project_id, ScrubbingSettings()),
+            )
             for project_id, grouping in groupings.items()
         }
 

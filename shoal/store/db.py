@@ -47,12 +47,21 @@ def _create_sqlite_engine(url: str) -> Engine:
         # sqlite3 module's implicit BEGIN (which cannot do BEGIN IMMEDIATE).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # First, so that every pragma below waits for another connection's write lock instead of
+        # failing with "database is locked".
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        # Only a database without tables takes this (and only before journal_mode: measured), so
+        # it applies to new stores; an older one switches at its next VACUUM (`shoal cleanup
+        # --vacuum`). Then retention can give freed pages back to the file system (store/disk.py).
+        # Asked only of an empty file: the pragma takes the write lock even when it changes
+        # nothing, and a connection opened while another writes would wait on it.
+        if cursor.execute("PRAGMA page_count").fetchone()[0] == 0:
+            cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")
         cursor.execute("PRAGMA journal_mode=WAL")
         # FULL: a commit survives a power cut. The digest acks spool entries only after the store
         # commit, so the store must be at least as durable as the spool was.
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
 from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
 from shoal.alerts.templates import default_project_rule
@@ -369,6 +370,63 @@ def environments_seen(conn: Connection, project_id: int) -> list[EnvironmentSeen
     return [
         EnvironmentSeen(str(row.value), int(row.events), int(row.issues), float(row.last)) for row in rows
     ]
+
+
+# -------------------------------------------------------------------- data scrubbing (issue 8)
+
+
+@dataclass(frozen=True)
+class ScrubbingSettings:
+    """A project's server-side PII scrubbing (shoal/digest/scrub.py), stored as JSON in
+    `project.scrubbing`: on by default; sensitive fields (matched in keys and values) and safe
+    fields (key names never touched); whether IP addresses are removed (off, as in Sentry)."""
+
+    enabled: bool = True
+    sensitive_fields: tuple[str, ...] = ()
+    safe_fields: tuple[str, ...] = ()
+    scrub_ip_addresses: bool = False
+
+    def to_json(self) -> str:
+        return orjson.dumps(
+            {
+                "enabled": self.enabled,
+                "sensitive_fields": list(self.sensitive_fields),
+                "safe_fields": list(self.safe_fields),
+                "scrub_ip_addresses": self.scrub_ip_addresses,
+            }
+        ).decode()
+
+    @classmethod
+    def from_json(cls, text: str | None) -> ScrubbingSettings:
+        """Whatever the column holds; what cannot be read falls back to the default, which
+        scrubs (a broken setting must not switch scrubbing off)."""
+        try:
+            data = orjson.loads(text or "{}")
+        except orjson.JSONDecodeError:
+            return cls()
+        if not isinstance(data, dict):
+            return cls()
+        return cls(
+            enabled=data.get("enabled") is not False,
+            sensitive_fields=_names(data.get("sensitive_fields")),
+            safe_fields=_names(data.get("safe_fields")),
+            scrub_ip_addresses=data.get("scrub_ip_addresses") is True,
+        )
+
+
+def _names(value: object) -> tuple[str, ...]:
+    return tuple(name for name in value if isinstance(name, str) and name) if isinstance(value, list) else ()
+
+
+def project_scrubbing(conn: Connection, project_ids: set[int]) -> dict[int, ScrubbingSettings]:
+    """The scrubbing settings of each of these projects that exists."""
+    rows = conn.execute(select(project.c.id, project.c.scrubbing).where(project.c.id.in_(project_ids)))
+    return {int(row.id): ScrubbingSettings.from_json(row.scrubbing) for row in rows}
+
+
+def set_project_scrubbing(conn: Connection, project_id: int, settings: ScrubbingSettings) -> None:
+    """Save them; the digest reads them for every batch, so the next events follow."""
+    conn.execute(update(project).where(project.c.id == project_id).values(scrubbing=settings.to_json()))
 
 
 # ------------------------------------------------------------------------------------- teams

@@ -8,13 +8,16 @@ The one place a string becomes a link target is `RequestView.link`, and only for
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
+
+from markupsafe import Markup
 
 from shoal.digest.tags import event_tags
 from shoal.digest.timestamps import parse_timestamp
 from shoal.eventdata import as_dict, as_list, text, values_of
+from shoal.web import scrubbed_view
 
 # Python's traceback wording for a chain, turned round to read newest first, by the
 # `mechanism.source` an SDK may write on the older exception of a pair ("__cause__" for
@@ -44,6 +47,7 @@ class FrameView:
     in_app: bool
     lines: list[SourceLine]
     vars: dict[str, Any]
+    vars_meta: dict[str, Any] = field(default_factory=dict)  # what scrubbing removed from them
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ class ExceptionView:
     handled: bool | None
     frames: list[FrameView]
     chain: str  # how it relates to the exception shown above it; "" for the first
+    value_meta: dict[str, Any] = field(default_factory=dict)  # what scrubbing removed from `value`
 
     @property
     def has_app_frames(self) -> bool:
@@ -72,6 +77,7 @@ class Crumb:
     level: str
     message: str
     data: dict[str, Any]
+    meta: dict[str, Any] = field(default_factory=dict)  # what scrubbing removed from the crumb
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,7 @@ class RequestView:
     url: str
     link: str | None  # the URL, if it is safe to make it clickable
     sections: list[tuple[str, Any]]  # query string, headers, data, cookies, env, as sent
+    meta: dict[str, Any] = field(default_factory=dict)  # what scrubbing removed from the request
 
 
 @dataclass(frozen=True)
@@ -93,13 +100,25 @@ class SdkView:
 class EventView:
     def __init__(self, data: dict[str, Any]) -> None:
         self.data = data
+        self.meta = as_dict(data.get("_meta"))
+
+    def show(self, value: Any, meta: object = None) -> Markup:
+        """A value as the page shows data, with what scrubbing removed muted and explained."""
+        return scrubbed_view.show(value, meta)
+
+    def meta_of(self, *path: str | int) -> dict[str, Any]:
+        """What `_meta` says about the value at `path` ({} when nothing)."""
+        return scrubbed_view.meta_at(self.meta, *path)
 
     @property
     def exceptions(self) -> list[ExceptionView]:
         values = values_of(self.data.get("exception"))
+        metas = [self.meta_of("exception", "values", index) for index in range(len(values))]
         # Listed cause first in the payload; the raised exception reads best on top, as in Sentry.
-        shown = list(reversed(values))
-        return [_exception_view(value, chained=index > 0) for index, value in enumerate(shown)]
+        shown = list(reversed(list(zip(values, metas, strict=True))))
+        return [
+            _exception_view(value, chained=index > 0, meta=meta) for index, (value, meta) in enumerate(shown)
+        ]
 
     @property
     def thread_stacks(self) -> list[ExceptionView]:
@@ -109,12 +128,14 @@ class EventView:
             return []
         own = as_dict(self.data.get("stacktrace"))
         if own.get("frames"):
-            return [_stack_view("Stack trace", own)]
+            return [_stack_view("Stack trace", own, self.meta_of("stacktrace"))]
         thread = _shown_thread(self.data.get("threads"))
         if thread is None:
             return []
         name = text(thread.get("name")) or text(thread.get("id")) or ""
-        return [_stack_view(f"Thread {name}".strip(), as_dict(thread.get("stacktrace")))]
+        index = next(i for i, t in enumerate(values_of(self.data.get("threads"))) if t is thread)
+        meta = self.meta_of("threads", "values", index, "stacktrace")
+        return [_stack_view(f"Thread {name}".strip(), as_dict(thread.get("stacktrace")), meta)]
 
     @property
     def stacks(self) -> list[ExceptionView]:
@@ -141,8 +162,9 @@ class EventView:
                 level=text(crumb.get("level")) or "",
                 message=text(crumb.get("message")) or "",
                 data=as_dict(crumb.get("data")),
+                meta=self.meta_of("breadcrumbs", "values", index),
             )
-            for crumb in values_of(self.data.get("breadcrumbs"))
+            for index, crumb in enumerate(values_of(self.data.get("breadcrumbs")))
         ]
 
     @property
@@ -166,6 +188,7 @@ class EventView:
                 for name in ("query_string", "headers", "data", "cookies", "env")
                 if request.get(name)
             ],
+            meta=self.meta_of("request"),
         )
 
     @property
@@ -211,7 +234,7 @@ def _shown_thread(threads: object) -> dict[str, Any] | None:
     return with_stack[0] if with_stack else None
 
 
-def _exception_view(value: dict[str, Any], *, chained: bool) -> ExceptionView:
+def _exception_view(value: dict[str, Any], *, chained: bool, meta: dict[str, Any]) -> ExceptionView:
     mechanism = as_dict(value.get("mechanism"))
     handled = mechanism.get("handled")
     source = text(mechanism.get("source")) or ""
@@ -221,23 +244,28 @@ def _exception_view(value: dict[str, Any], *, chained: bool) -> ExceptionView:
         module=text(value.get("module")) or "",
         mechanism=text(mechanism.get("type")) or "",
         handled=handled if isinstance(handled, bool) else None,
-        frames=_frames(as_dict(value.get("stacktrace"))),
+        frames=_frames(as_dict(value.get("stacktrace")), scrubbed_view.meta_at(meta, "stacktrace")),
         chain=_CHAIN_WORDS.get(source, _CHAINED) if chained else "",
+        value_meta=scrubbed_view.meta_at(meta, "value"),
     )
 
 
-def _stack_view(title: str, stacktrace: dict[str, Any]) -> ExceptionView:
-    return ExceptionView(
-        type=title, value="", module="", mechanism="", handled=None, frames=_frames(stacktrace), chain=""
-    )
+def _stack_view(title: str, stacktrace: dict[str, Any], meta: dict[str, Any]) -> ExceptionView:
+    frames = _frames(stacktrace, meta)
+    return ExceptionView(type=title, value="", module="", mechanism="", handled=None, frames=frames, chain="")
 
 
-def _frames(stacktrace: dict[str, Any]) -> list[FrameView]:
-    frames = as_list(stacktrace.get("frames"))
-    return [_frame_view(frame) for frame in reversed(frames) if isinstance(frame, dict)]
+def _frames(stacktrace: dict[str, Any], meta: dict[str, Any]) -> list[FrameView]:
+    """Newest first; `meta` is `_meta`'s node for the stack trace."""
+    frames = list(enumerate(as_list(stacktrace.get("frames"))))
+    return [
+        _frame_view(frame, scrubbed_view.meta_at(meta, "frames", index, "vars"))
+        for index, frame in reversed(frames)
+        if isinstance(frame, dict)
+    ]
 
 
-def _frame_view(frame: dict[str, Any]) -> FrameView:
+def _frame_view(frame: dict[str, Any], vars_meta: dict[str, Any]) -> FrameView:
     variables = frame.get("vars")
     module = text(frame.get("module")) or ""
     filename = text(frame.get("filename")) or text(frame.get("abs_path")) or ""
@@ -250,6 +278,7 @@ def _frame_view(frame: dict[str, Any]) -> FrameView:
         in_app=frame.get("in_app") is True,
         lines=_source_lines(frame),
         vars=variables if isinstance(variables, dict) else {},
+        vars_meta=vars_meta,
     )
 
 

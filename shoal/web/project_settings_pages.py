@@ -1,6 +1,7 @@
 """A project's settings page: name, slug and platform; its client keys (create, enable and disable,
-rotate, a per-key rate limit); the environments its events came from; who has access. Deleting the
-project is in `project_pages`.
+rotate, a per-key rate limit); the environments its events came from; how long its events are kept
+(retention, shoal/retention.py); what data scrubbing removes (shoal/digest/scrub.py); who has
+access. Deleting the project is in `project_pages`.
 
 A key disabled or rotated here is still trusted by ingest for up to KEY_CACHE_SECONDS: ingest
 keeps the keys it has read in memory (shoal/ingest/keys.py), and the page says so.
@@ -18,9 +19,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from shoal.store import projects, teams, users
+from shoal.store import projects, retention, teams, users
 from shoal.store.db import write_transaction
-from shoal.store.projects import ProjectInfo, ProjectKey, RateLimit
+from shoal.store.projects import ProjectInfo, ProjectKey, RateLimit, ScrubbingSettings
 from shoal.web import auth
 from shoal.web.auth import Viewer, current_viewer, engine_of
 from shoal.web.form_posts import field, form_post, see_other
@@ -51,7 +52,13 @@ NOTICES = {
     ),
     "rate-limit-saved": "The rate limit was saved.",
     "rate-limit-removed": "The rate limit was removed.",
+    "retention-saved": "The retention was saved: the hourly cleanup deletes older events from now on.",
+    "scrubbing-saved": "Data scrubbing was saved: events digested from now on follow it.",
+    "scrubbing-off": "Data scrubbing is off: events digested from now on are stored as the SDK sent them.",
 }
+# Data scrubbing's field lists: how many names, and how long each (a name is a key, not a pattern).
+MAX_FIELD_NAMES = 100
+MAX_FIELD_NAME = 200
 
 
 # -------------------------------------------------------------------------------------- access
@@ -118,6 +125,8 @@ def render_settings(
             "environments": projects.environments_seen(conn, project.id),
             "teams": teams.project_teams(conn, project.id),
             "members": users.organization_members(conn, project.organization_id),
+            "retention_days": retention.retention_days(conn, project.id),
+            "scrubbing": projects.project_scrubbing(conn, {project.id}).get(project.id, ScrubbingSettings()),
         }
     platforms = dict(PLATFORMS)
     if project.platform not in platforms:
@@ -290,6 +299,77 @@ def _whole_number_error(value: str, most: int, what: str) -> str | None:
     return None
 
 
+# --------------------------------------------------------------------------------- retention
+
+
+@form_post
+def post_retention(request: Request, viewer: Viewer, form: FormData) -> Response:
+    project_id = int(request.path_params["project_id"])
+    days = field(form, "retention_days")
+    with engine_of(request).connect() as conn:
+        managed_project(conn, viewer, project_id)
+    error = _retention_error(days)
+    if error:
+        errors = {"retention_days": error}
+        values = {"retention_days": days}
+        return render_settings(request, viewer, project_id, errors=errors, values=values, status=400)
+    with write_transaction(engine_of(request)) as conn:
+        managed_project(conn, viewer, project_id)
+        retention.set_retention_days(conn, project_id, int(days))
+    return see_other(f"/projects/{project_id}/settings/?notice=retention-saved#retention")
+
+
+def _retention_error(days: str) -> str | None:
+    if days.isascii() and days.isdigit() and retention.MIN_DAYS <= int(days) <= retention.MAX_DAYS:
+        return None
+    return f"Keep events a whole number of days, from {retention.MIN_DAYS} to {retention.MAX_DAYS:,}."
+
+
+# ---------------------------------------------------------------------------- data scrubbing
+
+
+@form_post
+def post_scrubbing(request: Request, viewer: Viewer, form: FormData) -> Response:
+    """The toggles (an unchecked box is absent from the form: off) and the two lists of names."""
+    project_id = int(request.path_params["project_id"])
+    with engine_of(request).connect() as conn:
+        managed_project(conn, viewer, project_id)
+    texts = {name: field(form, name) for name in ("sensitive_fields", "safe_fields")}
+    names: dict[str, tuple[str, ...]] = {}
+    errors: dict[str, str] = {}
+    for name, text in texts.items():
+        names[name], error = field_names(text)
+        if error:
+            errors[name] = error
+    if errors:
+        return render_settings(request, viewer, project_id, errors=errors, values=texts, status=400)
+    settings = ScrubbingSettings(
+        enabled=field(form, "enabled") == "on",
+        sensitive_fields=names["sensitive_fields"],
+        safe_fields=names["safe_fields"],
+        scrub_ip_addresses=field(form, "scrub_ip_addresses") == "on",
+    )
+    with write_transaction(engine_of(request)) as conn:
+        managed_project(conn, viewer, project_id)
+        projects.set_project_scrubbing(conn, project_id, settings)
+    notice = "scrubbing-saved" if settings.enabled else "scrubbing-off"
+    return see_other(f"/projects/{project_id}/settings/?notice={notice}#scrubbing")
+
+
+def field_names(text: str) -> tuple[tuple[str, ...], str | None]:
+    """Names one per line (commas also separate), blank ones skipped and repeats dropped; or why not."""
+    names = tuple(dict.fromkeys(name.strip() for line in text.splitlines() for name in line.split(",")))
+    names = tuple(name for name in names if name)
+    if len(names) > MAX_FIELD_NAMES:
+        return (), f"At most {MAX_FIELD_NAMES} names, one per line."
+    for name in names:
+        if len(name) > MAX_FIELD_NAME:
+            return (), f"A name has at most {MAX_FIELD_NAME} characters: “{name[:40]}…” is longer."
+        if not name.isprintable():
+            return (), "A name is one line of visible characters, such as “customer_ref”."
+    return names, None
+
+
 ROUTES: list[Route] = [
     Route("/projects/{project_id:int}/settings/", project_settings),
     Route("/projects/{project_id:int}/settings/", post_general, methods=["POST"]),
@@ -299,4 +379,6 @@ ROUTES: list[Route] = [
     Route("/projects/{project_id:int}/keys/{key_id:int}/rotate", confirm_rotate),
     Route("/projects/{project_id:int}/keys/{key_id:int}/rotate", post_rotate_key, methods=["POST"]),
     Route("/projects/{project_id:int}/keys/{key_id:int}/rate-limit", post_rate_limit, methods=["POST"]),
+    Route("/projects/{project_id:int}/settings/retention", post_retention, methods=["POST"]),
+    Route("/projects/{project_id:int}/settings/scrubbing", post_scrubbing, methods=["POST"]),
 ]

@@ -23,8 +23,10 @@ from shoal.web import (
     grouping_pages,
     pages,
     project_pages,
+    release_pages,
     stream_pages,
     team_pages,
+    token_pages,
     triage_pages,
 )
 from shoal.web.auth import LoginRequired, engine_of
@@ -60,7 +62,9 @@ def create_web_app(lifespan: Lifespan[Starlette]) -> Starlette:
         *project_pages.ROUTES,
         *account_pages.ROUTES,
         *team_pages.ROUTES,
+        *token_pages.ROUTES,
         *stream_pages.ROUTES,
+        *release_pages.ROUTES,
         *triage_routes(),
         *alert_routes(),
         *channel_routes(),
