@@ -104,6 +104,9 @@ class Rule(RuleSpec):
 def rule_from_json(data: dict[str, Any]) -> RuleSpec:
     """A RuleSpec from the API's or the UI's JSON; raises RuleInvalid listing every problem."""
     errors: dict[str, str] = {}
+    if _holds_nul(data):
+        # PostgreSQL's text columns refuse NUL, and no rule needs one.
+        raise RuleInvalid({"rule": "must not contain NUL characters"})
     name = str(data.get("name") or "").strip()
     if not name:
         errors["name"] = "a rule needs a name"
@@ -150,6 +153,16 @@ def rule_to_json(rule: Rule, project_slug: str) -> dict[str, Any]:
         "owner": None,
         "snooze": False,
     }
+
+
+def _holds_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 def _entries(

@@ -157,6 +157,9 @@ def parse_query(source: str) -> Query:
     """The query `source` says; SearchError when it cannot be read."""
     if len(source) > MAX_QUERY_CHARS:
         raise SearchError(f"A search has at most {MAX_QUERY_CHARS:,} characters.")
+    if "\x00" in source:
+        # Nothing stored holds one (the digest replaces them), and PostgreSQL refuses to compare.
+        raise SearchError("A search cannot contain a NUL character.")
     reader = _Reader(source)
     filters: list[Filter] = []
     text: list[str] = []
@@ -364,7 +367,7 @@ def _assignee(value: str) -> str:
 
 def _short_id(value: str) -> tuple[str, int]:
     slug, dash, number = value.rpartition("-")
-    if not dash or not slug or not number.isdigit():
+    if not dash or not slug or not number.isdigit() or len(number) > 15:
         raise SearchError(f"issue:{value} is not a short id; write it as on the issue, e.g. issue:SHOP-12.")
     return slug.lower(), int(number)
 

@@ -98,3 +98,9 @@ def test_levels_may_be_names_or_sentry_numbers() -> None:
 )
 def test_a_bad_action_is_refused_naming_the_field(action: dict[str, Any], field: str) -> None:
     assert field in errors_of({"name": "r", "actions": [action]})
+
+
+def test_a_rule_with_a_nul_character_anywhere_is_refused() -> None:
+    assert errors_of({"name": "new\x00issue"}) == {"rule": "must not contain NUL characters"}
+    tag = {"id": model.TAGGED_EVENT, "key": "level", "match": "eq", "value": "crit\x00ical"}
+    assert "rule" in errors_of({"name": "r", "filters": [tag]})

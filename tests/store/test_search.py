@@ -387,6 +387,8 @@ def test_sparklines_count_events_per_hour_and_per_day(harness: DigestHarness) ->
         ("assigned:bob", "not a person"),
         ("release:latest", "not supported yet"),
         ("x" * 3000, "at most"),
+        ("issue:SHOP-99999999999999999999999", "not a short id"),
+        ("checkout\x00", "NUL character"),
     ],
 )
 def test_a_query_that_cannot_be_read_says_why(query: str, message: str) -> None:
