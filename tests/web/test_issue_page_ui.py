@@ -143,7 +143,11 @@ def test_the_histogram_has_a_titled_bar_for_each_hour_and_day_with_events(
     page: Page, shoal: RunningShoal
 ) -> None:
     now = time.time()
-    times = [now, now - 5 * 3600, now - 5 * 3600 - 60, now - 9 * 3600, now - 12 * 86400]
+    # The pair must share an hour whatever the clock says, so it sits mid-hour (a CI run at
+    # 21:00:13 once put "5 h ago" and "5 h 1 min ago" in different hours).
+    mid_hour_five_hours_ago = (now // 3600 - 5) * 3600 + 1800
+    pair = [mid_hour_five_hours_ago, mid_hour_five_hours_ago + 60]
+    times = [now, *pair, now - 9 * 3600, now - 12 * 86400]
     ids = send_events_at(shoal, f"histogram_{uuid.uuid4().hex[:8]}", times)
     open_issue(page, shoal, issue_of_event(shoal, ids[0]))
 
