@@ -2,7 +2,8 @@
 
 A key is looked up in the store on first use and then trusted for `ttl` seconds; a key that does
 not exist is remembered for a shorter time, so a client hammering with a wrong DSN costs one query
-every few seconds, not one per request. Disabling a key therefore takes effect within `ttl`.
+every few seconds, not one per request. Disabling a key, or changing its rate limit (which the
+cached `KeyInfo` carries with the key's id, for shoal/ingest/limits.py), takes effect within `ttl`.
 """
 
 from __future__ import annotations

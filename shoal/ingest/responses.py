@@ -1,7 +1,8 @@
 """What ingest answers: Sentry-style JSON bodies, CORS headers, and the preflight.
 
 Errors are `{"detail": …}` with the same text in `X-Sentry-Error` (protocol.md §2). Every response
-carries CORS headers that expose the rate-limit headers, or a browser SDK could not read them.
+carries CORS headers that expose the rate-limit headers (`X-Sentry-Rate-Limits`, `Retry-After`:
+shoal/ingest/limits.py), or a browser SDK could not read them.
 """
 
 from __future__ import annotations
@@ -56,10 +57,13 @@ async def send_json(
     await send({"type": "http.response.body", "body": payload})
 
 
-async def send_error(send: Send, status: int, detail: str) -> None:
+async def send_error(
+    send: Send, status: int, detail: str, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    """`headers`: more to send, e.g. a 429's Retry-After and X-Sentry-Rate-Limits."""
     # Header values must be latin-1 and one line; details are ours, but keep the guarantee.
     header = detail.encode("latin-1", "replace").replace(b"\n", b" ")
-    await send_json(send, status, {"detail": detail}, [(b"x-sentry-error", header)])
+    await send_json(send, status, {"detail": detail}, [(b"x-sentry-error", header), *(headers or [])])
 
 
 async def send_preflight(send: Send) -> None:

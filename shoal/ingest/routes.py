@@ -1,8 +1,9 @@
 """The ingest endpoints, `POST /api/<project>/envelope/` and `/api/<project>/store/`, as plain ASGI.
 
 A request goes: preflight or method check → auth from headers/query → key check → read the body
-(capped) → decode it (capped, against bombs) → check the envelope's structure and sizes → append to
-the spool → `200 {"id": …}`. Nothing parses an event payload here except to find an event id the
+(capped) → decode it (capped, against bombs) → check the envelope's structure and sizes → quotas and
+rate limits (`limits.py`: items over a limit are dropped here, all of them over is a 429) → append
+to the spool → `200 {"id": …}`. Nothing parses an event payload here except to find an event id the
 envelope header did not give. The answer comes only after the append is durable: SDKs never retry
 a failed send (protocol.md §9), so a 200 must mean the event cannot be lost any more.
 """
@@ -17,15 +18,18 @@ from dataclasses import dataclass
 import orjson
 from starlette.types import Receive, Scope, Send
 
+from shoal import outcomes
 from shoal.config import Config
 from shoal.event_ids import new_event_id, parse_event_id
 from shoal.ingest.auth import AuthError, SentryAuth, auth_from_dsn, auth_from_request
 from shoal.ingest.decode import BodyTooLarge, UndecodableBody, decode_body, normalize_encoding
 from shoal.ingest.envelope import Envelope, EnvelopeError, parse_envelope
 from shoal.ingest.keys import KeyCache
+from shoal.ingest.limits import Item, Limiter, Verdict, envelope_items, envelope_without
 from shoal.ingest.responses import IngestError, send_error, send_json, send_preflight
 from shoal.spool.base import SpoolEntry
 from shoal.spool.group_commit import GroupCommitter, SpoolFull
+from shoal.store.projects import KeyInfo
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +42,45 @@ _EVENT_ITEMS = frozenset({"event", "transaction", "security", "raw_security"})
 _DECODE_INLINE_MAX = 256 * 1024
 
 
+# Refusals counted as `invalid:<reason>` outcomes, with Relay's reason for an oversized request.
+_REFUSAL_REASONS = {400: outcomes.INVALID_REQUEST, 413: outcomes.TOO_LARGE}
+
+
+@dataclass(frozen=True, slots=True)
+class _Accepted:
+    """What the 200 says: the event id, and the rate-limit headers of limits in force."""
+
+    event_id: str | None
+    headers: list[tuple[bytes, bytes]]
+
+
+class _RateLimited(IngestError):
+    """Every item of the request is over a limit: 429 with Retry-After and X-Sentry-Rate-Limits."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        limits = ", ".join(f"{limit.rule.reason} ({limit.rule.scope})" for limit in verdict.limits)
+        super().__init__(429, f"rate limited: {limits}; retry in {verdict.retry_after} seconds")
+        self.headers = verdict.headers(refused=True)
+
+
+@dataclass(frozen=True, slots=True)
+class _Body:
+    data: bytes
+    encoding: str  # "" for identity
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """A request that passed every check and limit: what to spool and what to answer."""
+
+    kind: str  # envelope | store
+    key: KeyInfo
+    event_id: str | None  # the id to answer with
+    spooled_id: str | None  # the id of the event that is spooled (None: it was dropped, or none)
+    body: _Body
+    verdict: Verdict
+
+
 @dataclass(frozen=True, slots=True)
 class _Headers:
     x_sentry_auth: str | None = None
@@ -48,10 +91,11 @@ class _Headers:
 
 
 class IngestEndpoint:
-    def __init__(self, config: Config, keys: KeyCache, committer: GroupCommitter) -> None:
+    def __init__(self, config: Config, keys: KeyCache, committer: GroupCommitter, limiter: Limiter) -> None:
         self._config = config
         self._keys = keys
         self._committer = committer
+        self._limiter = limiter
 
     async def handle(
         self, scope: Scope, receive: Receive, send: Send, project_id: int, endpoint: str
@@ -63,36 +107,47 @@ class IngestEndpoint:
         try:
             if method != "POST":
                 raise IngestError(405, f"method {method} not allowed; use POST")
-            event_id = await self._accept(scope, receive, project_id, endpoint)
+            accepted = await self._accept(scope, receive, project_id, endpoint)
+        except _RateLimited as exc:
+            # Not logged at info: a flood of them is what rate limits are for.
+            log.debug("ingest rate limited project=%s detail=%s", project_id, exc.detail)
+            await send_error(send, exc.status, exc.detail, exc.headers)
+            return
         except IngestError as exc:
             log.info("ingest refused project=%s status=%s detail=%s", project_id, exc.status, exc.detail)
             await send_error(send, exc.status, exc.detail)
             return
         except _ClientGone:
             return
-        await send_json(send, 200, {"id": event_id} if event_id else {}, [])
+        event_id = accepted.event_id
+        await send_json(send, 200, {"id": event_id} if event_id else {}, accepted.headers)
 
-    async def _accept(self, scope: Scope, receive: Receive, project_id: int, endpoint: str) -> str | None:
+    async def _accept(self, scope: Scope, receive: Receive, project_id: int, endpoint: str) -> _Accepted:
         received_at = time.time()
         headers = _read_headers(scope)
         auth = _auth_or_error(headers, scope.get("query_string", b""))
-        if auth is not None:
-            self._check_key(auth, project_id)
-        body = await self._read_body(receive, headers)
-        decoded = await self._decode(body, headers.content_encoding, endpoint)
-        if endpoint == "envelope" or headers.content_type.startswith("application/x-sentry-envelope"):
-            kind, event_id = "envelope", self._check_envelope(decoded, auth, project_id)
-        else:
-            kind, event_id = "store", self._check_store(decoded, auth)
+        key = self._check_key(auth, project_id) if auth is not None else None
+        try:
+            request = await self._checked_request(
+                receive, headers, endpoint, auth=auth, key=key, project_id=project_id
+            )
+        except IngestError as exc:
+            # A refusal from a known key is the sender's outcome too (docs/stats.md); one from
+            # an unknown sender is not counted, or anyone could write a project's stats.
+            reason = _REFUSAL_REASONS.get(exc.status)
+            if key is not None and reason is not None:
+                self._limiter.count_invalid(key, reason)
+            raise
         client = scope.get("client")
         entry = SpoolEntry(
             project_id=project_id,
-            kind=kind,
+            kind=request.kind,
             received_at=received_at,
-            event_id=event_id,
+            event_id=request.spooled_id,
             client_ip=client[0] if client else None,
-            content_encoding=normalize_encoding(headers.content_encoding),
-            body=body,
+            content_encoding=request.body.encoding,
+            body=request.body.data,
+            key_id=request.key.id,
         )
         try:
             await self._committer.append(entry)
@@ -100,9 +155,51 @@ class IngestEndpoint:
             raise IngestError(503, "cannot queue the event now; the disk is behind") from exc
         except Exception as exc:
             raise IngestError(503, "cannot queue the event now") from exc
-        return event_id
+        return _Accepted(request.event_id, request.verdict.headers(refused=False))
 
-    def _check_key(self, auth: SentryAuth, project_id: int) -> None:
+    async def _checked_request(
+        self,
+        receive: Receive,
+        headers: _Headers,
+        endpoint: str,
+        *,
+        auth: SentryAuth | None,
+        key: KeyInfo | None,
+        project_id: int,
+    ) -> _Request:
+        body = await self._read_body(receive, headers)
+        decoded = await self._decode(body, headers.content_encoding, endpoint)
+        sent = _Body(body, normalize_encoding(headers.content_encoding))
+        if endpoint == "envelope" or headers.content_type.startswith("application/x-sentry-envelope"):
+            return self._limit_envelope(decoded, sent, key, project_id)
+        return self._limit_store(decoded, sent, auth, key)
+
+    def _limit_envelope(self, decoded: bytes, sent: _Body, key: KeyInfo | None, project_id: int) -> _Request:
+        envelope, key = self._check_envelope(decoded, key, project_id)
+        event_id = _envelope_event_id(envelope)
+        verdict = self._limiter.check(key, envelope_items(envelope))
+        if verdict.refuses_all(len(envelope.items)):
+            raise _RateLimited(verdict)
+        if not verdict.dropped:
+            return _Request("envelope", key, event_id, event_id, sent, verdict)
+        # Some items are over: spool the rest, uncompressed, and tell the SDK with the header (as
+        # Relay does). The answer keeps the event id even if the event was the item dropped.
+        kept = [item for i, item in enumerate(envelope.items) if i not in verdict.dropped]
+        spooled_id = event_id if any(item.type in _EVENT_ITEMS for item in kept) else None
+        body = _Body(envelope_without(envelope, verdict.dropped), "")
+        return _Request("envelope", key, event_id, spooled_id, body, verdict)
+
+    def _limit_store(
+        self, decoded: bytes, sent: _Body, auth: SentryAuth | None, key: KeyInfo | None
+    ) -> _Request:
+        event_id = self._check_store(decoded, auth)
+        assert key is not None  # _check_store refuses a request without auth; its key was checked
+        verdict = self._limiter.check(key, [Item("error", 1)])
+        if verdict.dropped:
+            raise _RateLimited(verdict)
+        return _Request("store", key, event_id, event_id, sent, verdict)
+
+    def _check_key(self, auth: SentryAuth, project_id: int) -> KeyInfo:
         key = self._keys.lookup(auth.public_key)
         if key is None:
             raise IngestError(403, "unknown project key")
@@ -110,6 +207,7 @@ class IngestEndpoint:
             raise IngestError(403, "project key is disabled")
         if key.project_id != project_id or auth.dsn_project_id not in (None, project_id):
             raise IngestError(403, "project key does not belong to this project")
+        return key
 
     async def _read_body(self, receive: Receive, headers: _Headers) -> bytes:
         limit = self._config.max_body_bytes
@@ -144,18 +242,18 @@ class IngestEndpoint:
         except UndecodableBody as exc:
             raise IngestError(400, str(exc)) from exc
 
-    def _check_envelope(self, body: bytes, auth: SentryAuth | None, project_id: int) -> str | None:
+    def _check_envelope(self, body: bytes, key: KeyInfo | None, project_id: int) -> tuple[Envelope, KeyInfo]:
         try:
             envelope = parse_envelope(body)
         except EnvelopeError as exc:
             raise IngestError(400, f"invalid envelope: {exc}") from exc
-        if auth is None:
+        if key is None:
             # The JS SDK's tunnel sends no auth but the DSN in the envelope header (protocol.md §1).
             if "dsn" not in envelope.headers:
                 raise IngestError(401, "missing authorization information")
-            self._check_key(_auth_or_error_from_dsn(envelope.headers["dsn"]), project_id)
+            key = self._check_key(_auth_or_error_from_dsn(envelope.headers["dsn"]), project_id)
         self._check_items(envelope)
-        return _envelope_event_id(envelope)
+        return envelope, key
 
     def _check_items(self, envelope: Envelope) -> None:
         limit = self._config.max_event_bytes

@@ -26,6 +26,7 @@ class SpoolEntry:
     client_ip: str | None
     content_encoding: str  # as sent ("" for identity); ingest checked it decodes within the limits
     body: bytes
+    key_id: int = 0  # the DSN key it came with (project_key.id), for its outcomes; 0: not known
 
 
 @dataclass(frozen=True, slots=True)

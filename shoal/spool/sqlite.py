@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS spool (
     client_ip TEXT,
     content_encoding TEXT NOT NULL,
     lease_until REAL NOT NULL DEFAULT 0,
-    attempts INTEGER NOT NULL DEFAULT 0
+    attempts INTEGER NOT NULL DEFAULT 0,
+    key_id INTEGER NOT NULL DEFAULT 0
 );
 -- Bodies live apart from the queue rows: leasing a row rewrites that row, and SQLite rewrites a
 -- row whole, so with the body inline every claim copied ~1.3 MB under the write lock.
@@ -47,11 +48,19 @@ CREATE TABLE IF NOT EXISTS spool_dead (
     body BLOB NOT NULL,
     attempts INTEGER NOT NULL,
     reason TEXT NOT NULL,
-    buried_at REAL NOT NULL
+    buried_at REAL NOT NULL,
+    key_id INTEGER NOT NULL DEFAULT 0
 );
 """
+# Columns added after the first release: a spool.db made before has its tables without them, and
+# CREATE TABLE IF NOT EXISTS leaves those as they are, so they are added when missing. Entries
+# queued before the upgrade keep the default.
+_ADDED_COLUMNS = (
+    ("spool", "key_id INTEGER NOT NULL DEFAULT 0"),
+    ("spool_dead", "key_id INTEGER NOT NULL DEFAULT 0"),
+)
 
-_META_COLUMNS = "project_id, kind, received_at, event_id, client_ip, content_encoding"
+_META_COLUMNS = "project_id, kind, received_at, event_id, client_ip, content_encoding, key_id"
 # A WAL checkpoint copies pages into the database file and fsyncs it. Ingest's writer checkpoints
 # only past this many pages (~40 MB), as a backstop; digest workers checkpoint at SQLite's default
 # (1,000 pages) as they ack, so requests waiting on a group commit do not wait for a checkpoint too.
@@ -76,13 +85,22 @@ class SqliteSpool:
         if durable_writes:
             self._db.execute(f"PRAGMA wal_autocheckpoint={_INGEST_CHECKPOINT_PAGES}")
         self._db.executescript(_SCHEMA)
+        self._add_missing_columns()
 
     def append(self, entries: Sequence[SpoolEntry]) -> None:
         with self._transaction():
             for e in entries:
                 entry_id = self._db.execute(
-                    f"INSERT INTO spool ({_META_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-                    (e.project_id, e.kind, e.received_at, e.event_id, e.client_ip, e.content_encoding),
+                    f"INSERT INTO spool ({_META_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                    (
+                        e.project_id,
+                        e.kind,
+                        e.received_at,
+                        e.event_id,
+                        e.client_ip,
+                        e.content_encoding,
+                        e.key_id,
+                    ),
                 ).fetchone()[0]
                 self._db.execute("INSERT INTO spool_body (id, body) VALUES (?, ?)", (entry_id, e.body))
 
@@ -128,7 +146,7 @@ class SqliteSpool:
         with self._transaction():
             self._db.execute(
                 f"INSERT INTO spool_dead ({_META_COLUMNS}, body, attempts, reason, buried_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     e.project_id,
                     e.kind,
@@ -136,6 +154,7 @@ class SqliteSpool:
                     e.event_id,
                     e.client_ip,
                     e.content_encoding,
+                    e.key_id,
                     e.body,
                     claimed.attempts,
                     reason,
@@ -144,6 +163,15 @@ class SqliteSpool:
             )
             self._db.execute("DELETE FROM spool WHERE id = ?", (claimed.id,))
             self._db.execute("DELETE FROM spool_body WHERE id = ?", (claimed.id,))
+
+    def _add_missing_columns(self) -> None:
+        """Under the write lock, so two processes opening an old spool.db at once add each column
+        once (SQLite's ALTER TABLE is transactional)."""
+        with self._transaction():
+            for table, column in _ADDED_COLUMNS:
+                present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+                if column.split(" ", 1)[0] not in present:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
 
     def backlog(self) -> int:
         row = self._db.execute("SELECT count(*) FROM spool").fetchone()
@@ -174,5 +202,5 @@ class _Transaction:
 
 
 def _entry(meta: tuple[Any, ...], body: bytes) -> SpoolEntry:
-    project_id, kind, received_at, event_id, client_ip, content_encoding = meta
-    return SpoolEntry(project_id, kind, received_at, event_id, client_ip, content_encoding, body)
+    project_id, kind, received_at, event_id, client_ip, content_encoding, key_id = meta
+    return SpoolEntry(project_id, kind, received_at, event_id, client_ip, content_encoding, body, key_id)

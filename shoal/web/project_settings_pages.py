@@ -50,7 +50,7 @@ NOTICES = {
         "The key was rotated: the new key below is enabled and the old one disabled. "
         f"SDKs still using the old DSN are refused with 403 within {KEY_CACHE_SECONDS} seconds."
     ),
-    "rate-limit-saved": "The rate limit was saved.",
+    "rate-limit-saved": f"The rate limit was saved: ingest enforces it within {KEY_CACHE_SECONDS} seconds.",
     "rate-limit-removed": "The rate limit was removed.",
     "retention-saved": "The retention was saved: the hourly cleanup deletes older events from now on.",
     "scrubbing-saved": "Data scrubbing was saved: events digested from now on follow it.",

@@ -13,6 +13,7 @@ import orjson
 import pytest
 from sqlalchemy import select, update
 
+from shoal.store import projects
 from shoal.store.db import write_transaction
 from shoal.store.schema import event, outcome_counter, project_key
 from tests.support.http import Reply, auth_header, envelope_url, event_envelope, gzipped, post
@@ -230,3 +231,23 @@ def test_an_envelope_dsn_naming_another_project_is_a_403(shoal: RunningShoal) ->
         envelope_url(shoal.url, shoal.project_id), body, {"Content-Type": "text/plain;charset=UTF-8"}
     )
     assert_refused(reply, 403, "does not belong to this project")
+
+
+def outcomes_of_key(shoal: RunningShoal, key_id: int) -> dict[tuple[str, str], int]:
+    with shoal.engine.connect() as conn:
+        rows = conn.execute(select(outcome_counter).where(outcome_counter.c.key_id == key_id))
+        return {(row.outcome, row.reason): int(row.quantity) for row in rows}
+
+
+def test_refusals_of_a_known_key_are_counted_as_invalid_outcomes_of_that_key(shoal: RunningShoal) -> None:
+    with write_transaction(shoal.engine) as conn:
+        key = projects.add_key(conn, shoal.project_id, "refusals")
+    url = f"{shoal.url}/api/{shoal.project_id}"
+    assert post(f"{url}/store/", b"{not json", auth_header(key.public_key)).status == 400
+    big = event_envelope({"message": "big", "extra": {"blob": "x" * (1024 * 1024)}}, uuid.uuid4().hex)
+    assert post(f"{url}/envelope/", big, auth_header(key.public_key)).status == 413
+    assert post(f"{url}/envelope/", big, auth_header("0" * 32)).status == 403  # no key: not counted
+
+    # Ingest flushes its outcomes every two seconds (shoal/ingest/limits.py).
+    expected = {("invalid", "invalid_request"): 1, ("invalid", "too_large"): 1}
+    wait_until(lambda: outcomes_of_key(shoal, key.id) == expected, 30, "both refusals counted")

@@ -307,7 +307,7 @@ def test_a_rate_limit_is_saved_and_listed_with_its_key(
 
     expect(page.locator("#notice")).to_contain_text("The rate limit was saved")
     expect(key_item(page, key).locator(".rate-limit-value")).to_have_text("100 events per 60 seconds")
-    expect(key_item(page, key)).to_contain_text("ingest does not enforce per-key limits yet")
+    expect(key_item(page, key)).to_contain_text("Ingest enforces it on errors")
     assert keys_of(shoal, project_id)[0].rate_limit == RateLimit(100, 60)
 
     key_item(page, key).get_by_label("Events").fill("")
