@@ -17,7 +17,8 @@ from shoal.outcomes import Outcome, OutcomeKey
 _MAX_NAME_CHARS = 64  # outcome_counter.category/reason column widths
 
 
-def client_report_outcomes(project_id: int, payload: bytes) -> Counter[OutcomeKey]:
+def client_report_outcomes(project_id: int, payload: bytes, key_id: int = 0) -> Counter[OutcomeKey]:
+    """The report's discards, counted for the project and the DSN key the report came with."""
     counts: Counter[OutcomeKey] = Counter()
     try:
         report = orjson.loads(payload)
@@ -29,7 +30,8 @@ def client_report_outcomes(project_id: int, payload: bytes) -> Counter[OutcomeKe
             continue
         reason, category, quantity = entry.get("reason"), entry.get("category"), entry.get("quantity")
         if isinstance(reason, str) and isinstance(category, str) and _is_count(quantity):
-            key = OutcomeKey(project_id, category[:32], Outcome.CLIENT_DISCARD, reason[:_MAX_NAME_CHARS])
+            name = reason[:_MAX_NAME_CHARS]
+            key = OutcomeKey(project_id, category[:32], Outcome.CLIENT_DISCARD, name, key_id)
             counts[key] += quantity
     return counts
 
