@@ -75,6 +75,7 @@ def _print_report(report: CleanupReport) -> None:
         f"{verb} {report.events_deleted:,} events ({_size(report.payload_bytes)} of compressed payloads) "
         f"and {report.issues_deleted:,} issues last seen before the retention with no event left."
     )
+    click.echo(f"{verb} {report.transactions_deleted:,} transactions that started before the retention.")
     click.echo(f"Kept {report.kept:,} older events as samples: each issue's first event and its regressions.")
     if not report.dry_run and report.batches:
         click.echo(

@@ -68,7 +68,9 @@ def test_status_reports_the_backlog_and_each_projects_counts(tmp_path: Path) -> 
     prepare(load_config({"SHOAL_DATA_DIR": str(tmp_path)}))
     report = json.loads(shoal(tmp_path, "status", "--json").stdout)
     assert report["backlog"] == 0
-    assert report["projects"] == [{"id": 1, "slug": "my-project", "events": 0, "issues": 0}]
+    assert report["projects"] == [
+        {"id": 1, "slug": "my-project", "events": 0, "issues": 0, "transactions": 0}
+    ]
 
 
 def test_createuser_needs_an_organization_and_says_so(data_dir: Path) -> None:

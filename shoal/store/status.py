@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, func, select
 
 from shoal.store.schema import issue, project
+from shoal.store.transaction_stats import transaction_counts
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,7 @@ class ProjectCounts:
     slug: str
     events: int
     issues: int
+    transactions: int = 0
 
 
 def project_counts(conn: Connection) -> list[ProjectCounts]:
@@ -31,4 +33,8 @@ def project_counts(conn: Connection) -> list[ProjectCounts]:
         .outerjoin(issues_per_project, issues_per_project.c.project_id == project.c.id)
         .order_by(project.c.id)
     )
-    return [ProjectCounts(row.id, row.slug, int(row.events_stored), int(row.issues)) for row in rows]
+    transactions = transaction_counts(conn)
+    return [
+        ProjectCounts(row.id, row.slug, int(row.events_stored), int(row.issues), transactions.get(row.id, 0))
+        for row in rows
+    ]
