@@ -71,7 +71,7 @@ def test_the_retention_job_cleans_up_by_itself(engine: Engine, tmp_path: Path) -
     harness.send(error_event(), error_event(), error_event())
     jobs = Scheduler(engine, scheduler.default_jobs(engine, harness.clock), harness.clock)
     harness.clock.advance(2 * DAY)
-    assert jobs.run_due(threading.Event()) == ["retention"]
+    assert "retention" in jobs.run_due(threading.Event())
     with engine.connect() as conn:
         assert len(conn.execute(select(event.c.id)).all()) == 1  # the first event
 
