@@ -51,11 +51,14 @@ class EventFacts:
 
 
 class WindowCounts(Protocol):
-    """Events and distinct users of an issue in the window that ends now."""
+    """Events and distinct users of an issue in the window that ends now, and the sessions its
+    project started in it."""
 
     def events(self, issue_id: int, seconds: int, environment: str | None) -> int: ...
 
     def users(self, issue_id: int, seconds: int, environment: str | None) -> int: ...
+
+    def sessions(self, issue_id: int, seconds: int, environment: str | None) -> float: ...
 
 
 @dataclass(slots=True)
@@ -125,6 +128,8 @@ def check_trigger(condition: dict[str, Any], context: Context, rule: RuleSpec) -
         return Verdict(escalated, "the ignored issue escalated" if escalated else "no escalation")
     if kind in (model.EVENT_FREQUENCY, model.USER_FREQUENCY):
         return _frequency(condition, context, rule)
+    if kind == model.SESSION_PERCENT:
+        return _session_percent(condition, context, rule)
     return Verdict(True, "an event was captured")
 
 
@@ -141,6 +146,33 @@ def _frequency(condition: dict[str, Any], context: Context, rule: RuleSpec) -> V
     if seen > value:
         return Verdict(True, f"{label} {seen} > {value} in {interval}")
     return Verdict(False, f"{label} {seen} ≤ {value} in {interval}")
+
+
+# Sentry's MIN_SESSIONS_TO_FIRE: below it one event is too large a share to mean anything.
+MIN_SESSIONS_TO_FIRE = 50
+
+
+def _session_percent(condition: dict[str, Any], context: Context, rule: RuleSpec) -> Verdict:
+    """Sentry's EventFrequencyPercentCondition: the issue's events in the interval, as a percent
+    of the sessions the project (the rule's environment) started in it, estimated as Sentry does:
+    the last hour's sessions × interval ÷ 1 h. It never passes below MIN_SESSIONS_TO_FIRE
+    sessions in the last hour, nor on the first event of a new issue when the value is above 1."""
+    value = model.percent_value(condition.get("value")) or 0.0
+    interval = str(condition.get("interval"))
+    seconds = model.PERCENT_INTERVALS.get(interval, 3600)
+    if context.event.is_new and value > 1:
+        return Verdict(False, f"sessions: first event of a new issue, and {value:g} % > 1 %")
+    last_hour = context.counts.sessions(context.issue.id, 3600, rule.environment)
+    if last_hour < MIN_SESSIONS_TO_FIRE:
+        return Verdict(
+            False, f"sessions: {last_hour:.0f} in the last hour, fewer than {MIN_SESSIONS_TO_FIRE}"
+        )
+    events = context.counts.events(context.issue.id, seconds, rule.environment)
+    percent = 100 * events / (last_hour * seconds / 3600)
+    words = f"{events} events are {percent:.1f} % of sessions in {interval}"
+    if percent > value:
+        return Verdict(True, f"{words}, > {value:g} %")
+    return Verdict(False, f"{words}, ≤ {value:g} %")
 
 
 # ------------------------------------------------------------------------------------- filters

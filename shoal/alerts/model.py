@@ -18,8 +18,18 @@ REGRESSION = "sentry.rules.conditions.regression_event.RegressionEventCondition"
 REAPPEARED = "sentry.rules.conditions.reappeared_event.ReappearedEventCondition"
 EVENT_FREQUENCY = "sentry.rules.conditions.event_frequency.EventFrequencyCondition"
 USER_FREQUENCY = "sentry.rules.conditions.event_frequency.EventUniqueUserFrequencyCondition"
+# "The issue affects more than X percent of sessions in INTERVAL" (release health, §2.3).
+SESSION_PERCENT = "sentry.rules.conditions.event_frequency.EventFrequencyPercentCondition"
 EVERY_EVENT = "sentry.rules.conditions.every_event.EveryEventCondition"
-TRIGGER_IDS = (FIRST_SEEN, REGRESSION, REAPPEARED, EVENT_FREQUENCY, USER_FREQUENCY, EVERY_EVENT)
+TRIGGER_IDS = (
+    FIRST_SEEN,
+    REGRESSION,
+    REAPPEARED,
+    EVENT_FREQUENCY,
+    USER_FREQUENCY,
+    SESSION_PERCENT,
+    EVERY_EVENT,
+)
 
 # Filters ("If …").
 TAGGED_EVENT = "sentry.rules.filters.tagged_event.TaggedEventFilter"
@@ -47,6 +57,8 @@ NOTIFY_CHANNEL = "shoal.actions.NotifyChannelAction"
 ACTION_IDS = (NOTIFY_EMAIL, NOTIFY_SERVICE, NOTIFY_CHANNEL)
 
 INTERVALS = {"1m": 60, "5m": 300, "15m": 900, "1h": 3600, "1d": 86400, "1w": 604800, "30d": 2592000}
+# Sentry's percent-of-sessions intervals; 1m only for old rules (reference §2.3).
+PERCENT_INTERVALS = {"1m": 60, "5m": 300, "10m": 600, "30m": 1800, "1h": 3600}
 MATCHES = ("all", "any", "none")
 FREQUENCY_MINUTES = (5, 43200)  # Sentry's API accepts 5 minutes to 30 days
 DEFAULT_FREQUENCY = 30
@@ -211,6 +223,9 @@ def _int(value: object) -> int | None:
 
 
 def _check_trigger(condition: dict[str, Any], label: str, errors: dict[str, str]) -> None:
+    if condition["id"] == SESSION_PERCENT:
+        _check_percent(condition, label, errors)
+        return
     if condition["id"] not in (EVENT_FREQUENCY, USER_FREQUENCY):
         return
     if condition.get("interval") not in INTERVALS:
@@ -220,6 +235,30 @@ def _check_trigger(condition: dict[str, Any], label: str, errors: dict[str, str]
         errors[f"{label}.value"] = "must be a whole number ≥ 0"
     if condition.get("comparisonType", "count") != "count":
         errors[f"{label}.comparisonType"] = "only count is supported"
+
+
+def _check_percent(condition: dict[str, Any], label: str, errors: dict[str, str]) -> None:
+    if condition.get("interval") not in PERCENT_INTERVALS:
+        errors[f"{label}.interval"] = f"must be one of {', '.join(PERCENT_INTERVALS)}"
+    value = percent_value(condition.get("value"))
+    if value is None or not 0 <= value <= 100:
+        errors[f"{label}.value"] = "must be a percentage from 0 to 100"
+    if condition.get("comparisonType", "count") != "count":
+        errors[f"{label}.comparisonType"] = "only count is supported"
+
+
+def percent_value(value: object) -> float | None:
+    """A percent condition's value as stored: a number or a numeric string (Sentry takes decimals)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
 
 
 def _check_filter(rule_filter: dict[str, Any], label: str, errors: dict[str, str]) -> None:

@@ -23,6 +23,7 @@ from shoal.alerts.model import RuleSpec
 from shoal.digest.tags import event_tags
 from shoal.store.events import PayloadCodec
 from shoal.store.schema import event, issue, project
+from shoal.store.session_stats import StartedPerHour, sessions_in_window, sessions_started_per_hour
 
 MAX_EVENTS = 20_000  # about two seconds of decoding; a longer history is cut at its newest part
 
@@ -67,8 +68,10 @@ class _Seen:
 class _ReplayCounts:
     """Window counts over the replayed events, as of the event being evaluated."""
 
-    def __init__(self, seen: dict[int, _Seen]) -> None:
+    def __init__(self, seen: dict[int, _Seen], project_id: int, started: StartedPerHour) -> None:
         self._seen = seen
+        self._project_id = project_id
+        self._started = started  # the project's sessions per hour over the replayed days
 
     def events(self, issue_id: int, seconds: int, environment: str | None) -> int:
         seen = self._seen[issue_id]
@@ -81,6 +84,10 @@ class _ReplayCounts:
         pairs = zip(seen.users[start:], seen.environments[start:], strict=True)
         return len({user for user, env in pairs if user is not None and environment in (None, env)})
 
+    def sessions(self, issue_id: int, seconds: int, environment: str | None) -> float:
+        now = self._seen[issue_id].times[-1]
+        return sessions_in_window(self._started, self._project_id, now, seconds, environment)
+
 
 def replay_rule(conn: Connection, project_id: int, spec: RuleSpec, now: float, days: int = 7) -> ReplayResult:
     since = now - days * 86400
@@ -88,7 +95,7 @@ def replay_rule(conn: Connection, project_id: int, spec: RuleSpec, now: float, d
     before = _times_seen_before(conn, project_id, since)
     codec = PayloadCodec()
     seen: dict[int, _Seen] = defaultdict(_Seen)
-    counts = _ReplayCounts(seen)
+    counts = _ReplayCounts(seen, project_id, sessions_started_per_hour(conn, [project_id], since - 3600))
     latest_release: str | None = None
     firings: list[ReplayFiring] = []
     for row in rows:

@@ -3,7 +3,14 @@ and repository serializers' field names and types; reference/protocol.md §7): s
 commits, deploys and repositories, integer ids for releases and their projects, as Sentry writes
 them; times ISO 8601 UTC with a Z.
 
-A page of releases costs a fixed number of queries, whatever its length.
+Each project of a release says whether it has release health (`hasHealthData`: sessions of that
+release in that project) and, when the request asks `?health=1`, its `healthData` in Sentry's
+field names: crash-free sessions and users in percent (0–100, null without sessions or users),
+sessions crashed and errored (errored only, as docs/release-health.md counts them), total sessions
+and users, over the release's whole life (shoal.store.session_stats).
+
+A page of releases costs a fixed number of queries, whatever its length (two more per project on
+it, for health).
 """
 
 from __future__ import annotations
@@ -17,8 +24,10 @@ from sqlalchemy import Connection
 from shoal.clock import iso_utc
 from shoal.store import commits as commit_store
 from shoal.store import releases as release_store
+from shoal.store import session_stats
 from shoal.store.commits import Commit, Repository
-from shoal.store.releases import Deploy, Release
+from shoal.store.releases import Deploy, Release, ReleaseProject
+from shoal.store.session_stats import SessionHealth
 
 # Shown for the providers sentry-cli knows (src/utils/vcs.rs `find_reference_url`).
 PROVIDER_NAMES = {
@@ -40,9 +49,10 @@ _BUILD_HASH_LENGTHS = frozenset({12, 16, 20, 32, 40, 64})
 
 
 def releases_json(
-    conn: Connection, releases: Sequence[Release], visible: Collection[int]
+    conn: Connection, releases: Sequence[Release], visible: Collection[int], *, health: bool = False
 ) -> list[dict[str, Any]]:
-    """The releases as Sentry's API lists them, showing only the projects in `visible`."""
+    """The releases as Sentry's API lists them, showing only the projects in `visible`; with
+    `health`, each project's `healthData` too."""
     ids = [r.id for r in releases]
     projects = {
         release_id: [p for p in listed if p.project_id in visible]
@@ -54,6 +64,7 @@ def releases_json(
     commits = commit_store.commit_summaries(conn, ids)
     deploys = release_store.deploy_summaries(conn, ids)
     spans = release_store.event_spans(conn, ids, visible)
+    sessions = _session_health(conn, releases, projects)
     shown: list[dict[str, Any]] = []
     for r in releases:
         project_groups = [(p, new_groups.get((p.project_id, r.version), 0)) for p in projects[r.id]]
@@ -81,15 +92,7 @@ def releases_json(
                 "firstEvent": iso_utc(span[0]) if span else None,
                 "lastEvent": iso_utc(span[1]) if span else None,
                 "projects": [
-                    {
-                        "id": p.project_id,
-                        "slug": p.slug,
-                        "name": p.name,
-                        "newGroups": count,
-                        "platform": p.platform,
-                        "platforms": [p.platform] if p.platform else [],
-                        "hasHealthData": False,
-                    }
+                    _project_json(p, count, sessions.get((p.project_id, r.version)), health)
                     for p, count in project_groups
                 ],
                 "currentProjectMeta": {},
@@ -97,6 +100,57 @@ def releases_json(
             }
         )
     return shown
+
+
+def _project_json(
+    p: ReleaseProject, new_groups: int, sessions: SessionHealth | None, health: bool
+) -> dict[str, Any]:
+    shown: dict[str, Any] = {
+        "id": p.project_id,
+        "slug": p.slug,
+        "name": p.name,
+        "newGroups": new_groups,
+        "platform": p.platform,
+        "platforms": [p.platform] if p.platform else [],
+        "hasHealthData": sessions is not None,
+    }
+    if health:
+        shown["healthData"] = health_json(sessions)
+    return shown
+
+
+def health_json(sessions: SessionHealth | None) -> dict[str, Any]:
+    """Sentry's `healthData`; a release without sessions in the project has zeros and null rates."""
+    started = sessions.started if sessions else 0
+    users = sessions.users if sessions else 0
+    crashed = sessions.crashed if sessions else 0
+    crashed_users = sessions.crashed_users if sessions else 0
+    return {
+        # Percent, as Sentry gives them. 100 − 100·crashed/total is exact whenever the percentage is
+        # (checked for every total below 200); 100·(1 − 4/5) is 19.999999999999996.
+        "crashFreeSessions": 100 - 100 * crashed / started if started else None,
+        "crashFreeUsers": 100 - 100 * crashed_users / users if users else None,
+        "sessionsCrashed": crashed,
+        "sessionsErrored": sessions.errored if sessions else 0,
+        "totalSessions": started,
+        "totalUsers": users,
+        "hasHealthData": started > 0,
+    }
+
+
+def _session_health(
+    conn: Connection, releases: Sequence[Release], projects: dict[int, list[ReleaseProject]]
+) -> dict[tuple[int, str], SessionHealth]:
+    """The session health of every (project, version) on the page, two queries per project."""
+    versions: dict[int, set[str]] = {}
+    for r in releases:
+        for p in projects[r.id]:
+            versions.setdefault(p.project_id, set()).add(r.version)
+    return {
+        (project_id, version): found
+        for project_id, wanted in sorted(versions.items())
+        for version, found in session_stats.releases_health(conn, project_id, sorted(wanted)).items()
+    }
 
 
 def short_version(version: str) -> str:

@@ -153,7 +153,7 @@ def _list(request: Request) -> Response:
             offset=offset,
             limit=per_page,
         )
-        body = releases_json(conn, page, where.projects.keys())
+        body = releases_json(conn, page, where.projects.keys(), health=_wants_health(request))
     _, links = pagination.offset_page(cursor, per_page, total)
     return json_response(body, headers={"Link": pagination.link_header(request, links)})
 
@@ -200,7 +200,7 @@ def _get(request: Request) -> Response:
     owner = auth.token_owner(request)
     with auth.engine_of(request).connect() as conn:
         where, found, _ = release_target(conn, owner, request, READ_RELEASES)
-        shown = _shown(conn, found.id, where)
+        shown = _shown(conn, found.id, where, health=_wants_health(request))
     return json_response(shown)
 
 
@@ -289,10 +289,15 @@ def _apply(
         )
 
 
-def _shown(conn: Connection, release_id: int, where: Reach) -> dict[str, Any]:
+def _shown(conn: Connection, release_id: int, where: Reach, *, health: bool = False) -> dict[str, Any]:
     found = release_store.get_release_by_id(conn, release_id)
     assert found is not None
-    return releases_json(conn, [found], where.projects.keys())[0]
+    return releases_json(conn, [found], where.projects.keys(), health=health)[0]
+
+
+def _wants_health(request: Request) -> bool:
+    """`?health=1` (or `true`), Sentry's switch for each project's `healthData`."""
+    return request.query_params.get("health", "").lower() in ("1", "true")
 
 
 ROUTES = [

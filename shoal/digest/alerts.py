@@ -37,7 +37,17 @@ from shoal.digest.decision_memory import DecisionMemory
 from shoal.digest.lifecycle import Transitions
 from shoal.digest.pipeline import DigestedEvent
 from shoal.notify.email import MAX_RECIPIENTS
-from shoal.store import aggregates, alert_rules, alert_state, channels, events, issues, outbox, users
+from shoal.store import (
+    aggregates,
+    alert_rules,
+    alert_state,
+    channels,
+    events,
+    issues,
+    outbox,
+    session_stats,
+    users,
+)
 from shoal.store.alert_state import Decision
 from shoal.store.events import PayloadCodec
 from shoal.store.issues import AlertFacts
@@ -73,7 +83,8 @@ def evaluate_batch(
         return []
     touched = _batch_issues(conn, issue_ids, set(new_issue_ids), transitions)
     fired_at = alert_state.last_fired(conn, [t.facts.id for t in touched])
-    step = _Step(conn, batch, now, _Counts(conn, [t.facts.id for t in touched], now))
+    projects = {t.facts.id: t.facts.project_id for t in touched}
+    step = _Step(conn, batch, now, _Counts(conn, [t.facts.id for t in touched], now, projects))
     for t in touched:
         for rule in rules[t.facts.project_id]:
             step.decide(rule, t, fired_at.get((rule.id, t.facts.id)))
@@ -108,10 +119,14 @@ class _Counts:
     and remembered for the batch: events from the per-minute and per-hour counters, users from
     the `user` tag counts (or, in one environment, the window's events)."""
 
-    def __init__(self, conn: Connection, issue_ids: list[int], now: float) -> None:
+    def __init__(
+        self, conn: Connection, issue_ids: list[int], now: float, projects: dict[int, int] | None = None
+    ) -> None:
         self._conn = conn
         self._issue_ids = issue_ids
         self._now = now
+        self._projects = projects or {}  # issue id → project id, for the sessions of its project
+        self._started: session_stats.StartedPerHour | None = None
         self._events: dict[tuple[int, str | None], dict[int, int]] = {}
         self._users: dict[tuple[int, str | None], dict[int, int]] = {}
 
@@ -134,6 +149,17 @@ class _Counts:
                 )
             )
         return self._users[key].get(issue_id, 0)
+
+    def sessions(self, issue_id: int, seconds: int, environment: str | None) -> float:
+        """Sessions the issue's project started in the window (an hour at most, as the percent
+        trigger asks): the per-hour session counters of the last two hours, read once per batch
+        for all its projects."""
+        if self._started is None:
+            self._started = session_stats.sessions_started_per_hour(
+                self._conn, sorted(set(self._projects.values())), self._now - 2 * 3600
+            )
+        project_id = self._projects.get(issue_id, 0)
+        return session_stats.sessions_in_window(self._started, project_id, self._now, seconds, environment)
 
 
 # Nothing a Context holds refers back to the _Step that made it: a cycle would keep every batch's

@@ -59,6 +59,7 @@ class Choices:
     channels: list[channels.ChannelRow]
     members: list[users.Member]
     intervals: dict[str, str]
+    percent_intervals: dict[str, str]
     frequencies: tuple[int, ...]
     tag_matches: dict[str, str]
     level_matches: dict[str, str]
@@ -72,6 +73,7 @@ def _choices(conn: Connection, project: ProjectInfo) -> Choices:
         channels=channels.organization_channels(conn, project.organization_id),
         members=users.project_members(conn, project.organization_id, project.id),
         intervals=rule_form.INTERVAL_LABELS,
+        percent_intervals=rule_form.PERCENT_INTERVAL_LABELS,
         frequencies=rule_form.FREQUENCIES,
         tag_matches=TAG_MATCHES,
         level_matches=LEVEL_MATCHES,

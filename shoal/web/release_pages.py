@@ -1,11 +1,12 @@
-"""A project's releases in the UI: the list (newest first, with date, new issues, events, deploys
-and adoption per environment) and one release's page (its dates and whether it was finalized, its
-commits with their authors and changed files, the authors, the deploys per environment, the
-issues it introduced, regressed and resolved, and its adoption per environment).
+"""A project's releases in the UI: the list (newest first, with date, new issues, events, deploys,
+crash-free sessions and adoption per environment) and one release's page (its dates and whether
+it was finalized, its commits with their authors and changed files, the authors, the deploys per
+environment, the issues it introduced, regressed and resolved, its adoption per environment, and
+its release health: crash-free sessions and users per environment, docs/release-health.md).
 
-Reads only (`shoal.store.release_stats`); releases are made by events and by sentry-cli through the
-API. Versions go into URLs percent-encoded (the template's `urlencode`), and the route takes the
-rest of the path, so a version may hold a `/`.
+Reads only (`shoal.store.release_stats`, `shoal.store.session_stats`); releases are made by
+events, sessions and sentry-cli through the API. Versions go into URLs percent-encoded (the
+template's `urlencode`), and the route takes the rest of the path, so a version may hold a `/`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from shoal.clock import SYSTEM_CLOCK
-from shoal.store import release_stats
+from shoal.store import release_stats, session_stats
 from shoal.store.release_stats import DeployRow
 from shoal.web.auth import current_viewer, engine_of
 from shoal.web.pages import render, visible_project
@@ -35,6 +36,7 @@ def release_list(request: Request) -> Response:
         rows = release_stats.project_releases(
             conn, project.id, SYSTEM_CLOCK.now(), RELEASES_PER_PAGE + 1, (page - 1) * RELEASES_PER_PAGE
         )
+        health = session_stats.releases_health(conn, project.id, [r.release.version for r in rows])
     return render(
         request,
         viewer,
@@ -44,6 +46,7 @@ def release_list(request: Request) -> Response:
             "releases": rows[:RELEASES_PER_PAGE],
             "page": page,
             "has_next": len(rows) > RELEASES_PER_PAGE,
+            "health": health,
         },
     )
 
@@ -76,6 +79,7 @@ def release_detail(request: Request) -> Response:
             ),
             "regressed_issues": release_stats.regressed_issues(conn, project.id, found.version),
             "resolved_issues": release_stats.resolved_issues(conn, project.id, found.version),
+            "health": session_stats.release_health(conn, project.id, found.version),
         }
     context["first_event"] = min((e.first_seen for e in environments), default=None)
     context["last_event"] = max((e.last_seen for e in environments), default=None)

@@ -28,6 +28,14 @@ INTERVAL_LABELS = {
     "1w": "1 week",
     "30d": "30 days",
 }
+# Sentry's percent-of-sessions intervals (model.PERCENT_INTERVALS).
+PERCENT_INTERVAL_LABELS = {
+    "1m": "1 minute",
+    "5m": "5 minutes",
+    "10m": "10 minutes",
+    "30m": "30 minutes",
+    "1h": "1 hour",
+}
 SECTIONS = ("trigger", "filter", "action")
 _ROW_LIMIT = 50  # rows per section: far more than a rule needs, few enough that a post stays small
 
@@ -62,6 +70,13 @@ TRIGGERS = {
         model.USER_FREQUENCY,
         "The issue is seen by more than N users in an interval",
         dict(_INTERVAL_FIELDS),
+        numbers=("value",),
+        fixed={"comparisonType": "count"},
+    ),
+    "session_percent": Kind(
+        model.SESSION_PERCENT,
+        "The issue affects more than X % of sessions in an interval",
+        {"value": "10", "interval": "1h"},
         numbers=("value",),
         fixed={"comparisonType": "count"},
     ),

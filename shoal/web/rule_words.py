@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shoal.alerts import model
-from shoal.web.rule_form import INTERVAL_LABELS
+from shoal.web.rule_form import INTERVAL_LABELS, PERCENT_INTERVAL_LABELS
 from shoal.web.triage_view import minutes_words
 
 
@@ -55,6 +55,9 @@ def trigger_words(condition: dict[str, Any]) -> str:
         what = "times" if kind == model.EVENT_FREQUENCY else "users"
         by = "" if kind == model.EVENT_FREQUENCY else "by "
         return f"the issue is seen {by}more than {condition.get('value')} {what} in {interval}"
+    if kind == model.SESSION_PERCENT:
+        interval = PERCENT_INTERVAL_LABELS.get(str(condition.get("interval")), str(condition.get("interval")))
+        return f"the issue affects more than {condition.get('value')} % of sessions in {interval}"
     return _TRIGGER_WORDS.get(str(kind), f"{kind}")
 
 
