@@ -57,6 +57,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Largest event item, and largest /store/ body after decompression (Relay's default). Larger: 413.",
     ),
     Setting(
+        "SHOAL_MAX_ATTACHMENT_BYTES",
+        str(20 * MIB),
+        "Largest attachment kept; a larger one is counted as invalid:too_large and its event kept.",
+    ),
+    Setting(
         "SHOAL_DIGEST_WORKERS",
         "1",
         "Digest worker processes that `shoal run` starts next to the web server (0: none).",
@@ -101,6 +106,7 @@ class Config:
     max_body_bytes: int
     max_envelope_bytes: int
     max_event_bytes: int
+    max_attachment_bytes: int
     digest_workers: int
     digest_lease_seconds: int
     log_level: str
@@ -135,6 +141,7 @@ def load_config(environ: Mapping[str, str] = os.environ) -> Config:
         max_body_bytes=_parse_int(raw, "SHOAL_MAX_BODY_BYTES"),
         max_envelope_bytes=_parse_int(raw, "SHOAL_MAX_ENVELOPE_BYTES"),
         max_event_bytes=_parse_int(raw, "SHOAL_MAX_EVENT_BYTES"),
+        max_attachment_bytes=_parse_int(raw, "SHOAL_MAX_ATTACHMENT_BYTES"),
         digest_workers=_parse_int(raw, "SHOAL_DIGEST_WORKERS", minimum=0),
         digest_lease_seconds=_parse_int(raw, "SHOAL_DIGEST_LEASE_SECONDS"),
         log_level=_parse_log_level(raw["SHOAL_LOG_LEVEL"]),
