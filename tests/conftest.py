@@ -17,7 +17,12 @@ from sqlalchemy import Engine, create_engine, text
 
 from shoal.store.db import create_store_engine, normalize_url
 from shoal.store.migrate import migrate
+from tests.support.browser import browser, page
 from tests.support.server import RunningShoal, start_shoal
+
+# Playwright's sync API allows one instance per process, so the browser fixtures are defined once,
+# here, for tests/web and tests/e2e alike.
+__all__ = ["browser", "page"]
 
 POSTGRES_URL = os.environ.get("SHOAL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"

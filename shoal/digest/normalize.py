@@ -22,6 +22,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from shoal.digest.frame_paths import with_relay_paths
 from shoal.digest.timestamps import parse_timestamp
 from shoal.digest.trimming import MAX_STRING, trim
 from shoal.event_ids import parse_event_id
@@ -252,7 +253,7 @@ def _exception(value: dict[str, Any]) -> dict[str, Any]:
 
 def _stacktrace(stacktrace: dict[str, Any]) -> dict[str, Any]:
     frames = stacktrace.get("frames")
-    frames = [f for f in frames if isinstance(f, dict)] if isinstance(frames, list) else []
+    frames = [with_relay_paths(f) for f in frames if isinstance(f, dict)] if isinstance(frames, list) else []
     if len(frames) > MAX_FRAMES:
         # Keep both ends, as SDKs do: where it started and where it broke (protocol.md §4).
         frames = frames[: MAX_FRAMES // 2] + frames[-(MAX_FRAMES // 2) :]

@@ -1,3 +1,2 @@
-from tests.support.browser import browser, page
-
-__all__ = ["browser", "page"]
+"""The browser fixtures (`browser`, `page`) are in tests/conftest.py, shared with tests/e2e:
+Playwright's sync API allows one instance per process."""
