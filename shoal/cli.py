@@ -160,7 +160,7 @@ def _run_digest_worker(config: Config, stop: threading.Event) -> None:
     from shoal.spool.sqlite import SqliteSpool
 
     collect_garbage_less_often()
-    limits = DigestLimits(config.max_envelope_bytes, config.max_event_bytes)
+    limits = DigestLimits(config.max_envelope_bytes, config.max_event_bytes, config.max_attachment_bytes)
     spool = SqliteSpool(config.spool_path, durable_writes=False)
     try:
         DigestWorker(spool, command_engine(config), limits, config.digest_lease_seconds).run_forever(stop)
@@ -271,7 +271,7 @@ def project_list(as_json: bool) -> None:
     "--json",
     "as_json",
     is_flag=True,
-    help='Print {"backlog", "projects": [{"id", "slug", "events", "issues"}]}.',
+    help='Print {"backlog", "projects": [{"id", "slug", "events", "issues", "transactions"}]}.',
 )
 def status(as_json: bool) -> None:
     """How much is waiting in the spool, and what each project holds."""
@@ -289,14 +289,26 @@ def status(as_json: bool) -> None:
     report = {
         "backlog": backlog,
         "dead_letters": dead,
-        "projects": [{"id": c.id, "slug": c.slug, "events": c.events, "issues": c.issues} for c in counts],
+        "projects": [
+            {
+                "id": c.id,
+                "slug": c.slug,
+                "events": c.events,
+                "issues": c.issues,
+                "transactions": c.transactions,
+            }
+            for c in counts
+        ],
     }
     if as_json:
         click.echo(json.dumps(report))
         return
     click.echo(f"Spool: {backlog} waiting, {dead} dead letters")
     for c in counts:
-        click.echo(f"{c.id:>4}  {c.slug:<30} {c.events:>10} events {c.issues:>8} issues")
+        click.echo(
+            f"{c.id:>4}  {c.slug:<30} {c.events:>10} events {c.issues:>8} issues"
+            f" {c.transactions:>10} transactions"
+        )
 
 
 # Command groups that live in their own module; imported last, since they use the helpers above.

@@ -26,7 +26,7 @@ from threading import Event
 from sqlalchemy import Connection, Engine
 
 from shoal.clock import SYSTEM_CLOCK, Clock
-from shoal.store import disk, retention
+from shoal.store import disk, monitors, retention
 from shoal.store.db import write_transaction
 from shoal.store.disk import DiskUsage
 from shoal.store.retention import ProjectRetention
@@ -73,6 +73,7 @@ class ProjectResult:
     payload_bytes: int = 0
     issues_deleted: int = 0
     kept: int = 0
+    transactions_deleted: int = 0
 
 
 @dataclass
@@ -98,6 +99,10 @@ class CleanupReport:
     @property
     def issues_deleted(self) -> int:
         return sum(p.issues_deleted for p in self.projects)
+
+    @property
+    def transactions_deleted(self) -> int:
+        return sum(p.transactions_deleted for p in self.projects)
 
     @property
     def kept(self) -> int:
@@ -179,12 +184,13 @@ def cleanup(
 ) -> CleanupReport:
     """Every project to its own retention: the scheduler's job."""
     report = run(engine, plan(engine, clock.now()), CleanupOptions(pause=pause, stop=stop))
-    if report.events_deleted or report.issues_deleted:
+    if report.events_deleted or report.issues_deleted or report.transactions_deleted:
         log.info(
-            "retention: deleted %d events (%d payload bytes) and %d empty issues in %d batches; "
-            "the longest took %.0f ms; %d bytes given back to the file system",
+            "retention: deleted %d events (%d payload bytes), %d transactions and %d empty issues in "
+            "%d batches; the longest took %.0f ms; %d bytes given back to the file system",
             report.events_deleted,
             report.payload_bytes,
+            report.transactions_deleted,
             report.issues_deleted,
             report.batches,
             report.longest_lock * 1000,
@@ -205,6 +211,8 @@ def run(engine: Engine, plans: list[ProjectPlan], options: CleanupOptions) -> Cl
             continue
         _delete_events(engine, project_plan, result, report, options)
         _delete_empty_issues(engine, project_plan, result, report, options)
+        _delete_transactions(engine, project_plan, result, report, options)
+        _delete_check_ins(engine, project_plan, options)
     report.stopped = options.stopped()
     if not options.dry_run and options.reclaim and disk.worth_reclaiming(disk.usage(engine)):
         report.reclaimed_bytes = disk.incremental_vacuum(engine, options.stop, options.pause)
@@ -221,6 +229,9 @@ def _survey(engine: Engine, project_plan: ProjectPlan, result: ProjectResult) ->
         result.events_deleted = project_plan.events
         result.issues_deleted = len(
             retention.empty_idle_issues(conn, project_plan.project.id, project_plan.cutoff, limit=10**9)
+        )
+        result.transactions_deleted = len(
+            retention.old_transaction_ids(conn, project_plan.project.id, project_plan.cutoff, limit=10**9)
         )
 
 
@@ -270,6 +281,43 @@ def _choose_batch(
         if len(found) < wanted:
             queue.popleft()
     return chosen
+
+
+def _delete_transactions(
+    engine: Engine,
+    project_plan: ProjectPlan,
+    result: ProjectResult,
+    report: CleanupReport,
+    options: CleanupOptions,
+) -> None:
+    """Transactions past the cutoff, `batch_events` per write transaction; looked for without the
+    write lock first, so a project with none old never takes it."""
+    project_id, cutoff = project_plan.project.id, project_plan.cutoff
+    while not options.stopped():
+        with engine.connect() as conn:
+            if not retention.old_transaction_ids(conn, project_id, cutoff, 1):
+                return
+        with write_transaction(engine) as conn:
+            locked_at = time.perf_counter()
+            ids = retention.old_transaction_ids(conn, project_id, cutoff, options.batch_events)
+            deleted = retention.delete_transactions(conn, ids)
+        report.lock_seconds.append(time.perf_counter() - locked_at)
+        result.transactions_deleted += deleted
+        if len(ids) < options.batch_events:
+            return
+        options.wait()
+
+
+def _delete_check_ins(engine: Engine, project_plan: ProjectPlan, options: CleanupOptions) -> None:
+    """Cron check-ins past the cutoff (their monitors stay), `batch_events` per write transaction."""
+    while not options.stopped():
+        with write_transaction(engine) as conn:
+            deleted = monitors.delete_check_ins_before(
+                conn, project_plan.project.id, project_plan.cutoff, options.batch_events
+            )
+        if deleted < options.batch_events:
+            return
+        options.wait()
 
 
 def _delete_empty_issues(

@@ -1,4 +1,5 @@
-"""Periodic jobs: retention cleanup shortly after start and then every hour. `shoal run` runs the
+"""Periodic jobs: retention cleanup shortly after start and then every hour; missed and timed-out
+cron check-ins every minute (shoal/crons/overdue.py). `shoal run` runs the
 scheduler in a thread; scaled-out setups run `shoal worker scheduler` (one or more).
 
 A job runs in one process at a time: on PostgreSQL a process runs a job only while it holds the
@@ -19,8 +20,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, text
 
-from shoal import retention
+from shoal import advisor_email, retention
 from shoal.clock import SYSTEM_CLOCK, Clock
+from shoal.config import load_config
+from shoal.crons import overdue
+from shoal.notify.base import NotifySettings
 from shoal.store.db import is_postgres
 
 log = logging.getLogger(__name__)
@@ -41,15 +45,31 @@ class Job:
     run: Callable[[threading.Event], object]
 
 
-def default_jobs(engine: Engine, clock: Clock = SYSTEM_CLOCK) -> list[Job]:
-    return [
+def default_jobs(
+    engine: Engine, clock: Clock = SYSTEM_CLOCK, notify: NotifySettings | None = None
+) -> list[Job]:
+    """The jobs; the quota advisor's weekly email only while email is configured (`notify`, or
+    the SHOAL_SMTP_* settings of the environment the process was started with)."""
+    jobs = [
         Job(
             "retention",
             HOUR,
             FIRST_RUN_AFTER,
             lambda stop: retention.cleanup(engine, clock=clock, stop=stop),
-        )
+        ),
+        Job("crons", overdue.EVERY, overdue.EVERY, lambda stop: overdue.mark_overdue(engine, clock, stop)),
     ]
+    email = notify or NotifySettings.from_config(load_config())
+    if email.smtp_host:  # hourly: each project's email goes out once a week (shoal/advisor_email.py)
+        jobs.append(
+            Job(
+                "advisor-email",
+                HOUR,
+                FIRST_RUN_AFTER,
+                lambda stop: advisor_email.send_weekly(engine, email, clock, stop),
+            )
+        )
+    return jobs
 
 
 class Scheduler:

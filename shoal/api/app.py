@@ -24,21 +24,29 @@ from shoal.api import (
     info,
     issues,
     keys,
+    monitors,
     openapi,
     organizations,
     projects,
     releases,
     repos,
     rules,
+    stats,
     uploads,
+    user_feedback,
 )
 from shoal.api.errors import NOT_FOUND, ApiError
 from shoal.api.json_io import json_response
+from shoal.api.user_feedback import SpoolAppend
 from shoal.clock import SYSTEM_CLOCK, Clock
 from shoal.config import Config
 
 
-def create_api_app(config: Config, engine: Engine, clock: Clock = SYSTEM_CLOCK) -> Starlette:
+def create_api_app(
+    config: Config, engine: Engine, clock: Clock = SYSTEM_CLOCK, *, spool_append: SpoolAppend
+) -> Starlette:
+    """`spool_append` makes an envelope durable (ingest's group committer): the user feedback
+    endpoint hands its reports to the digest through the spool (shoal/api/user_feedback.py)."""
     # Each resource module lists its own routes, under PREFIX (shoal/api/paths.py).
     routes: list[Route] = [
         *rules.ROUTES,
@@ -53,12 +61,16 @@ def create_api_app(config: Config, engine: Engine, clock: Clock = SYSTEM_CLOCK) 
         *keys.ROUTES,
         *issues.ROUTES,
         *events.ROUTES,
+        *stats.ROUTES,
         *openapi.ROUTES,
+        *user_feedback.ROUTES,
+        *monitors.ROUTES,
     ]
     app = Starlette(routes=routes, exception_handlers=_exception_handlers())
     app.state.config = config
     app.state.engine = engine
     app.state.clock = clock
+    app.state.spool_append = spool_append
     return app
 
 

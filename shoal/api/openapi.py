@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from shoal.api import auth, issues, keys, organizations, projects, releases, repos
+from shoal.api import auth, issues, keys, organizations, projects, releases, repos, stats
 from shoal.api.json_io import json_response
 from shoal.api.openapi_schemas import SCHEMAS, Schema, array, ref
 from shoal.api.paths import PREFIX
@@ -579,6 +579,77 @@ def _release_paths() -> dict[str, Any]:
     }
 
 
+def _stats_paths() -> dict[str, Any]:
+    """`stats_v2` (shoal/api/stats.py, docs/stats.md)."""
+    words = {"type": "string"}
+    duration = {"type": "string", "pattern": "^[0-9]+[smhdw]?$"}  # Sentry's <number><unit>
+    params = [
+        ORG,
+        {
+            **_query(
+                "field",
+                array({"enum": list(stats.FIELDS)}),
+                "What to sum (at least one): `sum(quantity)` (attachments in bytes) or "
+                "`sum(times_seen)` (items; attachments left out).",
+            ),
+            "required": True,
+        },
+        _query("groupBy", array({"enum": sorted(stats.GROUP_BY)}), "Group by these (repeated)."),
+        _query("category", array({"enum": sorted(stats.CATEGORIES)}), "Only these categories."),
+        _query("outcome", array({"enum": list(stats.OUTCOMES)}), "Only these outcomes."),
+        _query("reason", array(words), "Only these reasons."),
+        _query("project", array({"type": "integer"}), "Only these projects (ids); -1 or none: all."),
+        _query("key_id", array({"type": "integer"}), "Only these client keys (ids)."),
+        _query("statsPeriod", duration, "The range, up to now (default 14d)."),
+        _query("start", {"type": "string", "format": "date-time"}, "The range's start (with `end`)."),
+        _query("end", {"type": "string", "format": "date-time"}, "The range's end, inclusive."),
+        _query("interval", duration, "The buckets: 1h (default) to 1d."),
+    ]
+    return {
+        f"{PREFIX}organizations/{{org_slug}}/stats_v2/": {
+            "get": _op(
+                "organization_stats_v2",
+                "Outcome counts: accepted, filtered, rate limited, invalid, client-discarded",
+                "Organizations",
+                {"200": _json(ref("Stats"), "The counts, per group and interval.")},
+                params=params,
+                scopes=READ_ORGS,
+            )
+        }
+    }
+
+
+def _monitor_paths() -> dict[str, Any]:
+    """Cron monitors and their check-ins (shoal/api/monitors.py, docs/crons.md)."""
+    monitors = f"{PREFIX}organizations/{{org_slug}}/monitors/"
+    slug = _path("monitor_slug", {"type": "string"}, "The monitor's slug.", "nightly-report")
+    environments = _query("environment", array({"type": "string"}), "Only these environments.")
+
+    def read(operation_id: str, summary: str, answer: dict[str, Any], params: list[Any]) -> dict[str, Any]:
+        return {"get": _op(operation_id, summary, "Crons", answer, params=params, scopes=READ_PROJECTS)}
+
+    return {
+        monitors: read(
+            "list_monitors",
+            "The organization's cron monitors the token may see",
+            {"200": _json(array(ref("Monitor")), "The monitors.", paged=True)},
+            [ORG, ORG_PROJECTS, environments, *PAGED],
+        ),
+        monitors + "{monitor_slug}/": read(
+            "get_monitor",
+            "A cron monitor",
+            {"200": _json(ref("Monitor"), "The monitor.")},
+            [ORG, slug, ORG_PROJECTS],
+        ),
+        monitors + "{monitor_slug}/checkins/": read(
+            "list_monitor_check_ins",
+            "A monitor's check-ins, newest first",
+            {"200": _json(array(ref("CheckIn")), "The check-ins.", paged=True)},
+            [ORG, slug, ORG_PROJECTS, environments, *PAGED],
+        ),
+    }
+
+
 def _upload_paths() -> dict[str, Any]:
     """Where `sentry-cli sourcemaps upload` starts: not supported yet, and said so with a 501."""
     refused = {"501": _json(ref("Error"), "Shoal does not store source maps or debug files yet.")}
@@ -619,6 +690,8 @@ def document(public_url: str) -> dict[str, Any]:
             **_event_paths(),
             **_rule_paths(),
             **_release_paths(),
+            **_stats_paths(),
+            **_monitor_paths(),
         },
         "components": {
             "securitySchemes": {

@@ -445,6 +445,95 @@ REPOSITORY_CREATE = obj(
 )
 NO_RELEASE = obj({}, additionalProperties=False, description="Exactly `{}`: there is no such release.")
 
+# ------------------------------------------------------------------------ stats (docs/stats.md)
+
+_QUANTITY = "sum(quantity)"
+_TIMES_SEEN = "sum(times_seen)"  # one entry per field asked for
+STATS = obj(
+    {
+        "start": TIME,
+        "end": TIME,
+        "intervals": array(TIME),
+        "groups": array(
+            obj(
+                {
+                    "by": obj(
+                        {
+                            "outcome": STRING,
+                            "category": STRING,
+                            "reason": STRING,
+                            "project": INTEGER,
+                            "key_id": INTEGER,
+                        },
+                        required=[],
+                        additionalProperties=False,
+                    ),
+                    "totals": obj({_QUANTITY: INTEGER, _TIMES_SEEN: INTEGER}, required=[]),
+                    "series": obj({_QUANTITY: array(INTEGER), _TIMES_SEEN: array(INTEGER)}, required=[]),
+                }
+            )
+        ),
+    },
+    description="Outcome counts (Sentry's stats_v2): one group per combination of the groupBy values.",
+)
+
+# ------------------------------------------------------------------- cron monitors (api/monitors.py)
+
+_MONITOR_STATUS: Schema = {"enum": ["active", "ok", "error", "missed", "timeout"]}
+MONITOR_CONFIG = obj(
+    {
+        "schedule_type": {"enum": ["crontab", "interval", None]},
+        "schedule": {"type": ["string", "array", "null"], "description": "A crontab, or [count, unit]."},
+        "checkin_margin": INTEGER,
+        "max_runtime": INTEGER,
+        "timezone": STRING,
+        "failure_issue_threshold": INTEGER,
+        "recovery_threshold": INTEGER,
+    }
+)
+MONITOR = obj(
+    {
+        "id": STRING,
+        "slug": STRING,
+        "name": STRING,
+        "type": {"const": "cron_job"},
+        "status": STRING,
+        "isMuted": BOOLEAN,
+        "config": MONITOR_CONFIG,
+        "dateCreated": TIME,
+        "project": ref("ProjectSummary"),
+        "environments": array(
+            obj(
+                {
+                    "name": STRING,
+                    "status": _MONITOR_STATUS,
+                    "isMuted": BOOLEAN,
+                    "dateCreated": TIME,
+                    "lastCheckIn": OPTIONAL_TIME,
+                    "nextCheckIn": OPTIONAL_TIME,
+                    "nextCheckInLatest": OPTIONAL_TIME,
+                }
+            )
+        ),
+        "owner": {"type": "null"},
+    },
+    description="A cron monitor, with its state per environment (docs/crons.md).",
+)
+CHECK_IN = obj(
+    {
+        "id": {"type": "string", "format": "uuid"},
+        "environment": STRING,
+        "status": {"enum": ["in_progress", "ok", "error", "missed", "timeout"]},
+        "duration": nullable(INTEGER),
+        "dateCreated": TIME,
+        "dateAdded": TIME,
+        "dateUpdated": TIME,
+        "expectedTime": OPTIONAL_TIME,
+        "monitorConfig": MONITOR_CONFIG,
+    },
+    description="One check-in of a monitor; `duration` in milliseconds.",
+)
+
 SCHEMAS: dict[str, Schema] = {
     "Error": ERROR,
     "Info": INFO,
@@ -475,4 +564,7 @@ SCHEMAS: dict[str, Schema] = {
     "DeployCreate": DEPLOY_CREATE,
     "RepositoryCreate": REPOSITORY_CREATE,
     "NoRelease": NO_RELEASE,
+    "Stats": STATS,
+    "Monitor": MONITOR,
+    "CheckIn": CHECK_IN,
 }

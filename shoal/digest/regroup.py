@@ -19,7 +19,7 @@ from shoal.digest.issue_moves import rebuild_issues, replayed
 from shoal.digest.project_grouping import group_event
 from shoal.digest.store import new_issue_for
 from shoal.digest.trimming import serialize
-from shoal.store import events, issues, projects
+from shoal.store import discards, events, issues, projects
 from shoal.store.events import EventRecord, PayloadCodec
 from shoal.store.projects import ProjectGrouping
 
@@ -114,7 +114,9 @@ def _apply(conn: Connection, codec: PayloadCodec, plan: RegroupPlan, config_id: 
     """Write a plan made over all of a project's events: links, events, rebuilt issues."""
     issues.forget_project_hashes(conn, plan.project_id)
     created: dict[Home, int] = {}
-    links: dict[str, int] = {}
+    # A tombstone stays as it was (forget_project_hashes keeps it), even where a regrouped event
+    # now has its hash: linking that hash anew would undo a discard the user asked for.
+    links: dict[str, int] = dict.fromkeys(discards.tombstoned_hashes(conn, plan.project_id), 0)
     touched: set[int] = set()
     for placement in plan.placements:
         issue_id = _issue_for(conn, codec, placement, created)
@@ -129,7 +131,7 @@ def _apply(conn: Connection, codec: PayloadCodec, plan: RegroupPlan, config_id: 
             hashes=placement.hashes,
             payload=placement.payload,
         )
-    issues.attach_hashes(conn, [(plan.project_id, h, issue_id) for h, issue_id in links.items()])
+    issues.attach_hashes(conn, [(plan.project_id, h, issue_id) for h, issue_id in links.items() if issue_id])
     rebuild_issues(conn, codec, touched)
 
 

@@ -2,39 +2,58 @@
 
 Order inside the transaction: drop events already stored (idempotence on (project, event_id)) →
 find or create each event's issue by its hashes (first known hash wins; every hash of the event is
-then attached to that issue) → insert the events → add to issue counters, tag counts, per-minute
-and per-hour counts, users seen, the project's stored-event count → state changes the events
-cause (regressions, escalations: `lifecycle.py`) → alert rules, their decision log and the
-notification outbox (`alerts.py`) → the outcome counters. Alerts come last so that they see the
-batch counted in ("more than 100 in 1h" includes the 101st event) and the issue's new state.
+then attached to that issue; an event whose first known hash is tombstoned, its issue deleted and
+discarded, is dropped instead: outcome filtered:discarded-hash) → insert the events → add to issue
+counters, tag counts, per-minute and per-hour counts, users seen, the project's stored-event count
+→ state changes the events cause (regressions, escalations: `lifecycle.py`) → alert rules, their
+decision log and the notification outbox (`alerts.py`), after the session items are folded into
+the release health counters (`sessions.py`) → the batch's transactions
+(`store/transactions.py`) → the quota refunds of what was filtered (`store/quota_usage.py`:
+ingest counted it, a filter or a tombstone dropped it) → the outcome counters. Alerts come last
+so that they see the batch counted in ("more than 100 in 1h" includes the 101st event) and the
+issue's new state.
+
+Cron check-ins come first (`monitor_check_ins.py`): their monitors' failures join the batch as
+events of the monitors' issues (not counted as accepted errors), and a monitor that recovered has
+its issue resolved after the alerts.
 
 Two PostgreSQL workers can race to create the issue for the same new hash; the loser's hash insert
 fails on the primary key, its whole transaction rolls back and `store_with_retries` runs the batch
 again, which then finds the winner's issue. One issue, one creation, by construction.
 
 Lock order, so that workers wait for each other instead of deadlocking: the batch's project rows
-first (the stored-event counter), then issue rows in id order, then aggregate rows in key order.
+first (the stored-event counter), then issue rows in id order, then aggregate rows in key order;
+quota counters before outcome counters, as ingest's flush takes them.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from shoal.digest.alerts import evaluate_batch
+from shoal.digest.attachments import store_attachments
+from shoal.digest.check_ins import DigestedCheckIn
 from shoal.digest.decision_memory import DecisionMemory
+from shoal.digest.feedback import store_reports
 from shoal.digest.lifecycle import apply_transitions
+from shoal.digest.monitor_check_ins import MonitorEffects, apply_check_ins, resolve_recovered
 from shoal.digest.pipeline import DigestedEvent
-from shoal.outcomes import Category, Outcome, OutcomeKey
-from shoal.store import aggregates, events, issues, releases, triage
+from shoal.digest.sessions import SessionItems, store_session_items
+from shoal.outcomes import DISCARDED_HASH, DUPLICATE, Category, Outcome, OutcomeKey
+from shoal.store import aggregates, discards, events, issues, quota_usage, releases, triage
 from shoal.store.aggregates import TagCount
 from shoal.store.alert_state import Decision
+from shoal.store.attachments import NewAttachment
 from shoal.store.db import write_transaction
+from shoal.store.feedback import NewFeedback
+from shoal.store.quota_usage import Refund
+from shoal.store.transactions import NewTransaction, store_transactions
 
 log = logging.getLogger(__name__)
 
@@ -58,14 +77,37 @@ def store_with_retries(
     outcomes: Counter[OutcomeKey],
     now: float,
     memory: DecisionMemory | None = None,
+    *,
+    transactions: Sequence[NewTransaction] = (),
+    check_ins: Sequence[DigestedCheckIn] = (),
+    sessions: SessionItems | None = None,
+    attachments: Sequence[NewAttachment] = (),
+    feedback: Sequence[NewFeedback] = (),
+    refunds: Mapping[Refund, int] | None = None,
 ) -> StoreResult:
     """`store_batch` in its own transaction, run again when it lost a race with another worker.
-    `memory` learns the decisions logged once they are committed."""
+    `memory` learns the decisions logged once they are committed. Check-ins go first: their
+    failures are events of the batch (shoal/digest/monitor_check_ins.py)."""
     attempt = 1
     while True:
         try:
             with write_transaction(engine) as conn:
-                result = store_batch(conn, batch, outcomes, now, memory)
+                monitored = apply_check_ins(conn, check_ins)
+                result = store_batch(
+                    conn,
+                    batch,
+                    outcomes,
+                    now,
+                    memory,
+                    transactions=transactions,
+                    monitors=monitored,
+                    sessions=sessions,
+                    refunds=refunds,
+                )
+                # After the events: an attachment or a report finds its event stored.
+                reported = store_attachments(conn, attachments)
+                reported += store_reports(conn, feedback, ((e.project_id, e.event_id) for e in batch))
+                aggregates.add_outcomes(conn, int(now // 3600), reported)
             if memory is not None:
                 memory.remember(result.decisions)
             return result
@@ -93,10 +135,27 @@ def store_batch(
     outcomes: Counter[OutcomeKey],
     now: float,
     memory: DecisionMemory | None = None,
+    *,
+    transactions: Sequence[NewTransaction] = (),
+    monitors: MonitorEffects | None = None,
+    sessions: SessionItems | None = None,
+    refunds: Mapping[Refund, int] | None = None,
 ) -> StoreResult:
+    """Store the batch; `refunds` are the items the pipeline's inbound filters dropped, given back
+    to the quotas with those a tombstone drops here."""
+    monitors = monitors or MonitorEffects()
+    batch = [*batch, *monitors.failures]
     fresh = _without_duplicates(conn, batch)
+    duplicates = len(batch) - len(fresh)
+    kept = {id(e) for e in fresh}
+    duplicated = Counter(
+        OutcomeKey(e.project_id, Category.ERROR, Outcome.INVALID, DUPLICATE, e.key_id)
+        for e in batch
+        if id(e) not in kept
+    )
     aggregates.add_events_stored(conn, Counter(e.project_id for e in fresh))
-    issue_ids, new_issue_ids = _assign_issues(conn, fresh)
+    assigned = _assign_issues(conn, fresh)
+    fresh, issue_ids, new_issue_ids = assigned.events, assigned.issue_ids, assigned.new_issue_ids
     events.insert_events(
         conn, [_new_event(e, issue_id) for e, issue_id in zip(fresh, issue_ids, strict=True)]
     )
@@ -104,6 +163,8 @@ def store_batch(
     releases.record_release_events(conn, _release_counts(fresh), now)
     triage.add_first_seen(conn, new_issue_ids, now)
     transitions = apply_transitions(conn, fresh, issue_ids, now)
+    # Before the alerts, so that "percent of sessions" counts the sessions of this batch too.
+    sessions_accepted = store_session_items(conn, sessions, now)
     decisions = evaluate_batch(
         conn,
         fresh,
@@ -114,9 +175,21 @@ def store_batch(
         memory=memory,
     )
 
-    accepted = Counter(OutcomeKey(e.project_id, Category.ERROR, Outcome.ACCEPTED, "") for e in fresh)
-    aggregates.add_outcomes(conn, int(now // 3600), outcomes + accepted)
-    return StoreResult(len(fresh), len(batch) - len(fresh), new_issue_ids, decisions)
+    resolve_recovered(conn, monitors, now)
+
+    accepted = Counter(
+        OutcomeKey(e.project_id, Category.ERROR, Outcome.ACCEPTED, "", e.key_id)
+        for e in fresh
+        if not monitors.is_failure(e)
+    )
+    accepted.update(
+        OutcomeKey(t.project_id, Category.TRANSACTION, Outcome.ACCEPTED, "", t.key_id)
+        for t in store_transactions(conn, transactions)
+    )
+    accepted.update(sessions_accepted)
+    quota_usage.refund(conn, _refunds(refunds, assigned.discarded_events, monitors), now)
+    aggregates.add_outcomes(conn, int(now // 3600), outcomes + accepted + assigned.discarded + duplicated)
+    return StoreResult(len(fresh), duplicates, new_issue_ids, decisions)
 
 
 def count_into_issues(conn: Connection, batch: list[DigestedEvent], issue_ids: list[int]) -> None:
@@ -144,19 +217,38 @@ def _without_duplicates(conn: Connection, batch: list[DigestedEvent]) -> list[Di
     return fresh
 
 
-def _assign_issues(conn: Connection, batch: list[DigestedEvent]) -> tuple[list[int], list[int]]:
-    known = {
-        (project_id, h): issue_id
+@dataclass
+class _Assigned:
+    """The batch's events that go on to be stored, each one's issue, the issues they created, and
+    the outcomes of those dropped because their issue was deleted and discarded."""
+
+    events: list[DigestedEvent] = field(default_factory=list)
+    issue_ids: list[int] = field(default_factory=list)
+    new_issue_ids: list[int] = field(default_factory=list)
+    discarded: Counter[OutcomeKey] = field(default_factory=Counter)
+    discarded_events: list[DigestedEvent] = field(default_factory=list)
+
+
+def _assign_issues(conn: Connection, batch: list[DigestedEvent]) -> _Assigned:
+    # One lookup per project, as before tombstones: the flag comes with the issue id.
+    found = {
+        project_id: discards.known_hashes(conn, project_id, {h for e in members for h in e.hashes})
         for project_id, members in _by_project(batch).items()
-        for h, issue_id in issues.issues_by_hash(
-            conn, project_id, {h for e in members for h in e.hashes}
-        ).items()
     }
+    known = {(p, h): issue_id for p, hashes in found.items() for h, issue_id in hashes.issues.items()}
+    tombstoned = {(p, h) for p, hashes in found.items() for h in hashes.tombstoned}
     new_hashes: list[tuple[int, str, int]] = []
-    issue_ids: list[int] = []
-    new_issue_ids: list[int] = []
+    assigned = _Assigned()
+    issue_ids, new_issue_ids = assigned.issue_ids, assigned.new_issue_ids
     for e in batch:
-        issue_id = next((known[(e.project_id, h)] for h in e.hashes if (e.project_id, h) in known), None)
+        first = next(((e.project_id, h) for h in e.hashes if (e.project_id, h) in known), None)
+        if first in tombstoned:
+            key = OutcomeKey(e.project_id, Category.ERROR, Outcome.FILTERED, DISCARDED_HASH, e.key_id)
+            assigned.discarded[key] += 1
+            assigned.discarded_events.append(e)
+            continue
+        assigned.events.append(e)
+        issue_id = known[first] if first is not None else None
         if issue_id is None:
             issue_id = issues.create_issue(conn, new_issue_for(e))
             new_issue_ids.append(issue_id)
@@ -166,7 +258,27 @@ def _assign_issues(conn: Connection, batch: list[DigestedEvent]) -> tuple[list[i
                 new_hashes.append((e.project_id, h, issue_id))
         issue_ids.append(issue_id)
     issues.attach_hashes(conn, new_hashes)
-    return issue_ids, new_issue_ids
+    # They were counted as stored with the batch (the counter is the batch's first lock).
+    not_stored: Counter[int] = Counter()
+    for key, n in assigned.discarded.items():
+        not_stored[key.project_id] -= n
+    if not_stored:
+        aggregates.add_events_stored(conn, not_stored)
+    return assigned
+
+
+def _refunds(
+    filtered: Mapping[Refund, int] | None, discarded: Iterable[DigestedEvent], monitors: MonitorEffects
+) -> Counter[Refund]:
+    """What ingest counted and the batch does not store for a filter or a tombstone. A monitor's
+    failure event was never sent, so never counted: it gives nothing back."""
+    refunds = Counter(filtered or {})
+    refunds.update(
+        Refund(e.project_id, e.key_id, "error", int(e.received))
+        for e in discarded
+        if not monitors.is_failure(e)
+    )
+    return refunds
 
 
 def _by_project(batch: list[DigestedEvent]) -> dict[int, list[DigestedEvent]]:
@@ -198,6 +310,7 @@ def _new_event(e: DigestedEvent, issue_id: int) -> events.NewEvent:
         grouping_config=e.grouping_config,
         hashes=e.hashes,
         payload=e.payload,
+        trace_id=e.trace_id,
     )
 
 

@@ -22,13 +22,15 @@ from shoal import outcomes
 from shoal.clock import SYSTEM_CLOCK, Clock
 from shoal.digest.decision_memory import DecisionMemory
 from shoal.digest.pipeline import Digested, DigestLimits, Pipeline, ProjectSettings
+from shoal.digest.sessions import MAX_SESSION_AGE
 from shoal.digest.store import store_with_retries
 from shoal.outcomes import Category, Outcome, OutcomeKey
 from shoal.spool.base import ClaimedEntry, Spool
-from shoal.store import aggregates, alert_rules, alert_state, outbox
+from shoal.store import aggregates, alert_rules, alert_state, outbox, session_counts
 from shoal.store.db import write_transaction
 from shoal.store.events import PayloadCodec
-from shoal.store.projects import ScrubbingSettings, project_groupings, project_scrubbing
+from shoal.store.inbound_filters import FilterSettings
+from shoal.store.projects import ScrubbingSettings, project_filters, project_groupings, project_scrubbing
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +83,17 @@ class DigestWorker:
         try:
             digested, buried = self._digest(claimed)
             result = store_with_retries(
-                self._engine, digested.events, digested.outcomes, self._clock.now(), self._decisions
+                self._engine,
+                digested.events,
+                digested.outcomes,
+                self._clock.now(),
+                self._decisions,
+                transactions=digested.transactions,
+                check_ins=digested.check_ins,
+                sessions=digested.sessions,
+                attachments=digested.attachments,
+                feedback=digested.feedback,
+                refunds=digested.refunds,
             )
         except Exception:
             # The store is unreachable or broken, not the entries: hand them back for the next try.
@@ -128,7 +140,9 @@ class DigestWorker:
             reason = self._digest_one(c, settings[project_id], digested)
             if reason is not None:
                 buried.append((c, reason))
-                key = OutcomeKey(project_id, Category.ERROR, Outcome.INVALID, outcomes.PROCESSING_ERROR)
+                key = OutcomeKey(
+                    project_id, Category.ERROR, Outcome.INVALID, outcomes.PROCESSING_ERROR, c.entry.key_id
+                )
                 digested.outcomes[key] += 1
         return digested, buried
 
@@ -148,20 +162,28 @@ class DigestWorker:
             return f"digest failed: {type(exc).__name__}: {exc}"[:500]
         into.events.extend(scratch.events)
         into.outcomes.update(scratch.outcomes)
+        into.refunds.update(scratch.refunds)
+        into.transactions.extend(scratch.transactions)
+        into.check_ins.extend(scratch.check_ins)
+        into.attachments.extend(scratch.attachments)
+        into.feedback.extend(scratch.feedback)
+        into.sessions.extend(scratch.sessions)
         return None
 
     def _project_settings(self, project_ids: set[int]) -> dict[int, ProjectSettings]:
-        """Read for every batch, so that a saved grouping rule, alert rule or scrubbing setting
-        applies to the next."""
+        """Read for every batch, so that a saved grouping rule, alert rule, scrubbing setting or
+        inbound filter applies to the next."""
         with self._engine.connect() as conn:
             groupings = project_groupings(conn, project_ids)
             attributes = alert_rules.attributes_compared(conn, groupings)
             scrubbing = project_scrubbing(conn, project_ids)
+            filters = project_filters(conn, project_ids)
         return {
             project_id: ProjectSettings(
                 grouping,
                 attributes.get(project_id, frozenset()),
                 scrubbing=scrubbing.get(project_id, ScrubbingSettings()),
+                filters=filters.get(project_id, FilterSettings()),
             )
             for project_id, grouping in groupings.items()
         }
@@ -175,6 +197,8 @@ class DigestWorker:
             pruned = aggregates.prune_minute_counts(conn, int(now // 60) - _MINUTE_COUNTS_KEPT)
             decisions = alert_state.prune_decisions(conn, now)
             notifications = outbox.prune(conn, now - outbox.KEPT_SECONDS)
+            # Sessions older than this take no updates any more (shoal/digest/sessions.py).
+            session_counts.prune_session_states(conn, now - MAX_SESSION_AGE)
         if pruned or decisions or notifications:
             log.info(
                 "pruned %d per-minute issue counts, %d alert decisions and %d sent notifications",

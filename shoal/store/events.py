@@ -10,7 +10,7 @@ import orjson
 import zstandard
 from sqlalchemy import Connection, Row, and_, func, insert, or_, select, update
 
-from shoal.store.schema import event
+from shoal.store.schema import event, issue, project
 
 # On the corpus events (17 KB of JSON each) level 1 compresses 4.9× in 31 µs; level 3, zstd's
 # default, 5.0× in 41 µs. The digest compresses every event, so the faster level wins.
@@ -31,6 +31,7 @@ class NewEvent:
     grouping_config: str
     hashes: list[str]
     payload: bytes
+    trace_id: str | None  # contexts.trace.trace_id, 32 lower-case hex digits
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,7 @@ def insert_events(conn: Connection, events: Sequence[NewEvent]) -> None:
                 "grouping_config": e.grouping_config,
                 "hashes": orjson.dumps(e.hashes).decode(),
                 "payload": e.payload,
+                "trace_id": e.trace_id,
             }
             for e in events
         ],
@@ -172,6 +174,53 @@ def list_events(conn: Connection, issue_id: int, limit: int, offset: int) -> lis
     return [EventListing(*row) for row in rows]
 
 
+@dataclass(frozen=True, slots=True)
+class TraceError:
+    """An error event of a trace, with its issue, for the trace page."""
+
+    event_id: str
+    timestamp: float
+    level: str
+    issue_id: int
+    issue_short_id: str
+    issue_title: str
+
+
+# A trace holds a request's errors: a handful. The cap keeps a runaway loop's trace one page.
+TRACE_ERRORS_SHOWN = 100
+
+
+def trace_errors(conn: Connection, project_id: int, trace_id: str) -> list[TraceError]:
+    """The project's error events of the trace, oldest first (index on project and trace id)."""
+    rows = conn.execute(
+        select(
+            event.c.event_id,
+            event.c.timestamp,
+            event.c.level,
+            event.c.issue_id,
+            issue.c.short_id,
+            issue.c.title,
+            project.c.slug,
+        )
+        .join(issue, issue.c.id == event.c.issue_id)
+        .join(project, project.c.id == event.c.project_id)
+        .where(event.c.project_id == project_id, event.c.trace_id == trace_id)
+        .order_by(event.c.timestamp, event.c.id)
+        .limit(TRACE_ERRORS_SHOWN)
+    )
+    return [
+        TraceError(
+            row.event_id,
+            row.timestamp,
+            row.level,
+            row.issue_id,
+            f"{row.slug.upper()}-{row.short_id}",
+            row.title,
+        )
+        for row in rows
+    ]
+
+
 def _event_select() -> Any:
     return select(
         event.c.id, event.c.event_id, event.c.issue_id, event.c.timestamp, event.c.received, event.c.payload
@@ -216,6 +265,7 @@ def event_records(
             grouping_config=row.grouping_config,
             hashes=orjson.loads(row.hashes),
             payload=row.payload,
+            trace_id=row.trace_id,
         )
         for row in rows
     ]

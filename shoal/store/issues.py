@@ -281,8 +281,12 @@ def move_hashes(conn: Connection, project_id: int, hashes: Iterable[str], to_iss
 
 
 def forget_project_hashes(conn: Connection, project_id: int) -> None:
-    """Drop every hash → issue link of a project, before regrouping builds them anew."""
-    conn.execute(delete(issue_hash).where(issue_hash.c.project_id == project_id))
+    """Drop every hash → issue link of a project, before regrouping builds them anew; but not the
+    tombstones of deleted-and-discarded issues (shoal/store/discards.py): no stored event explains
+    them, and they must keep discarding."""
+    conn.execute(
+        delete(issue_hash).where(issue_hash.c.project_id == project_id, issue_hash.c.tombstone.is_(False))
+    )
 
 
 def reset_issue_counts(conn: Connection, issue_ids: Iterable[int]) -> None:

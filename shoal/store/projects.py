@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
 from shoal.alerts.templates import default_project_rule
 from shoal.store import alert_rules
+from shoal.store.inbound_filters import FilterSettings
 from shoal.store.schema import (
     issue,
     issue_tag,
@@ -52,6 +53,10 @@ class KeyInfo:
     project_id: int
     public_key: str
     enabled: bool
+    # What ingest's limits need (shoal/ingest/limits.py): the key's id, for its own counters and
+    # outcomes, and its rate limit (None: none).
+    id: int = 0
+    rate_limit: RateLimit | None = None
 
 
 class SlugTaken(ValueError):
@@ -125,10 +130,10 @@ def create_key(conn: Connection, project_id: int, label: str) -> str:
 
 
 def find_key(conn: Connection, public_key: str) -> KeyInfo | None:
-    row = conn.execute(
-        select(project_key.c.project_id, project_key.c.enabled).where(project_key.c.public_key == public_key)
-    ).first()
-    return KeyInfo(row.project_id, public_key, bool(row.enabled)) if row else None
+    row = conn.execute(select(project_key).where(project_key.c.public_key == public_key)).first()
+    if row is None:
+        return None
+    return KeyInfo(row.project_id, public_key, bool(row.enabled), int(row.id), _project_key(row).rate_limit)
 
 
 def list_projects(conn: Connection) -> list[ProjectInfo]:
@@ -299,7 +304,8 @@ def set_key_enabled(conn: Connection, key_id: int, enabled: bool) -> None:
 
 
 def set_key_rate_limit(conn: Connection, key_id: int, limit: RateLimit | None) -> None:
-    """Store the key's rate limit (None: no limit). Stored only: ingest does not enforce it yet."""
+    """Store the key's rate limit (None: no limit). Ingest enforces it once its key cache has
+    read the key again (shoal/ingest/keys.py, within 30 seconds)."""
     conn.execute(
         update(project_key)
         .where(project_key.c.id == key_id)
@@ -427,6 +433,20 @@ def project_scrubbing(conn: Connection, project_ids: set[int]) -> dict[int, Scru
 def set_project_scrubbing(conn: Connection, project_id: int, settings: ScrubbingSettings) -> None:
     """Save them; the digest reads them for every batch, so the next events follow."""
     conn.execute(update(project).where(project.c.id == project_id).values(scrubbing=settings.to_json()))
+
+
+# ------------------------------------------------------------------- inbound filters (issue 8)
+
+
+def project_filters(conn: Connection, project_ids: set[int]) -> dict[int, FilterSettings]:
+    """The inbound filter settings of each of these projects that exists (shoal/digest/filters/)."""
+    rows = conn.execute(select(project.c.id, project.c.filters).where(project.c.id.in_(project_ids)))
+    return {int(row.id): FilterSettings.from_json(row.filters) for row in rows}
+
+
+def set_project_filters(conn: Connection, project_id: int, settings: FilterSettings) -> None:
+    """Save them; the digest reads them for every batch, so the next events follow."""
+    conn.execute(update(project).where(project.c.id == project_id).values(filters=settings.to_json()))
 
 
 # ------------------------------------------------------------------------------------- teams

@@ -16,7 +16,8 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, and_, delete, exists, func, select, update
 
-from shoal.store.schema import activity, event, issue, issue_hash, project
+from shoal.store import attachments
+from shoal.store.schema import activity, event, issue, issue_hash, project, transaction_event
 
 DEFAULT_DAYS = 30  # project.retention_days' server default: the chapter's plan
 MIN_DAYS = 1
@@ -161,6 +162,9 @@ def events_in_issues(conn: Connection, wanted: dict[int, int]) -> dict[int, int]
             )
         )
         found.update((int(r.id), int(r.size)) for r in rows if wanted[r.id] == r.issue_id)
+    # Their attachments go with them (ON DELETE CASCADE): the bytes freed are theirs too.
+    for event_row_id, size in attachments.stored_bytes(conn, found.keys()).items():
+        found[event_row_id] += size
     return found
 
 
@@ -186,6 +190,29 @@ def delete_events(conn: Connection, event_ids: Collection[int]) -> int:
 def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+# ------------------------------------------------------------------------------- transactions
+
+
+def old_transaction_ids(conn: Connection, project_id: int, cutoff: float, limit: int) -> list[int]:
+    """Up to `limit` of the project's transactions that started before `cutoff` (by the
+    (project_id, start_timestamp) index). None is kept: their numbers are not counted elsewhere,
+    so the Performance page simply covers what retention keeps."""
+    rows = conn.execute(
+        select(transaction_event.c.id)
+        .where(transaction_event.c.project_id == project_id, transaction_event.c.start_timestamp < cutoff)
+        .limit(limit)
+    )
+    return [int(row.id) for row in rows]
+
+
+def delete_transactions(conn: Connection, ids: Collection[int]) -> int:
+    deleted = 0
+    for chunk in _chunks(sorted(ids)):
+        stmt = delete(transaction_event).where(transaction_event.c.id.in_(chunk))
+        deleted += int(conn.execute(stmt).rowcount)
+    return deleted
 
 
 # ------------------------------------------------------------------------------------- issues

@@ -167,8 +167,11 @@ event = Table(
     Column("grouping_config", String(64), nullable=False),
     Column("hashes", Text, nullable=False),  # JSON list, primary first
     Column("payload", LargeBinary, nullable=False),
+    # contexts.trace.trace_id when it is 32 hex characters, so a trace page lists its errors.
+    Column("trace_id", String(32)),
     UniqueConstraint("project_id", "event_id"),
     Index(None, "issue_id", "timestamp", "id"),
+    Index(None, "project_id", "trace_id"),
 )
 
 issue_tag = Table(
@@ -567,4 +570,271 @@ deploy = Table(
     Column("url", Text),
     Column("date_started", Float),
     Column("date_finished", Float, nullable=False),
+)
+
+
+# ------------------------------------------------------------- quota usage (docs/quotas.md)
+
+# What a key, project or organization was let through in one window of a quota or rate limit:
+# `count` items of `category` (attachments: bytes) in the window starting at `window_start` (UTC
+# unix seconds). `window` is minute, hour, day, month, or a key's own window in seconds ("60s").
+# Each web process counts in memory and adds its counts here every few seconds
+# (shoal/ingest/limits.py); the sum is what every process decides with. No foreign key: the
+# scope id names a key, project or organization, and old windows are pruned by time.
+quota_usage = Table(
+    "quota_usage",
+    metadata,
+    Column("scope", String(16), primary_key=True),  # key | project | organization
+    Column("scope_id", BigInteger, primary_key=True),
+    Column("category", String(32), primary_key=True),
+    Column("window", String(16), primary_key=True),
+    Column("window_start", BigInteger, primary_key=True),
+    Column("count", BigInteger, nullable=False),
+    Index(None, "window_start"),
+)
+
+# A project's spike protection settings, when not the defaults (no row: floor 1,000, multiplier
+# 10): the hourly limit is max(floor, multiplier × the last 7 days' hourly average).
+spike_protection_setting = Table(
+    "spike_protection_setting",
+    metadata,
+    Column("project_id", ForeignKey("project.id", ondelete="CASCADE"), primary_key=True),
+    Column("floor", BigInteger, nullable=False),
+    Column("multiplier", Integer, nullable=False),
+)
+
+
+# ------------------------------------------------------- transactions (docs/performance.md)
+
+# One row per sampled transaction, about 200 bytes: what the Performance pages rank and chart.
+# `duration_ms` is end - start; `span_ops` is the span summary, JSON {op: [count, total ms]}.
+# `spans` (zstd JSON, shoal/digest/transactions.py) is kept only on the slowest few of each
+# transaction name per hour, for their waterfall (shoal/store/transactions.py); null on the rest.
+transaction_event = Table(
+    "transaction_event",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("project_id", ForeignKey("project.id", ondelete="CASCADE"), nullable=False),
+    Column("event_id", String(32), nullable=False),
+    Column("trace_id", String(32), nullable=False),
+    Column("span_id", String(16), nullable=False),
+    Column("name", String(200), nullable=False),
+    # The request URL's path, scrubbed, without its query string (which can carry PII): what the
+    # health-check filter matches besides the name, so the filters' preview can replay it.
+    Column("url_path", String(200)),
+    Column("op", String(64), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("start_timestamp", Float, nullable=False),
+    Column("duration_ms", Float, nullable=False),
+    Column("received", Float, nullable=False),
+    Column("release", String(200)),
+    Column("environment", String(64)),
+    Column("span_count", Integer, nullable=False),
+    Column("span_ops", Text, nullable=False),
+    Column("spans", LargeBinary),
+    UniqueConstraint("project_id", "event_id"),
+    Index(None, "project_id", "start_timestamp"),
+    Index(None, "project_id", "name", "start_timestamp"),
+    Index(None, "project_id", "trace_id"),
+)
+
+
+# ------------------------------------------------------------------- cron monitors (docs/crons.md)
+
+# A job that checks in: made by its first check-in (with the SDK's `monitor_config`, or none: then
+# it has no schedule and is never missed) or on the Crons page. `config_error` says why the last
+# `monitor_config` sent was not used; a `muted` monitor's failures make no issue events.
+monitor = Table(
+    "monitor",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("project_id", ForeignKey("project.id", ondelete="CASCADE"), nullable=False),
+    Column("slug", String(50), nullable=False),
+    Column("schedule_type", String(16)),  # crontab | interval | NULL (no schedule)
+    Column("schedule", String(100)),  # the crontab, or the interval's count
+    Column("interval_unit", String(16)),
+    Column("checkin_margin", Integer, nullable=False),  # minutes
+    Column("max_runtime", Integer, nullable=False),  # minutes
+    Column("timezone", String(64), nullable=False),
+    Column("failure_issue_threshold", Integer, nullable=False),
+    Column("recovery_threshold", Integer, nullable=False),
+    Column("muted", Boolean, nullable=False),
+    Column("config_error", Text),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("project_id", "slug"),
+)
+
+# A monitor's state in one environment, made by its first check-in there (as Sentry keeps it, so a
+# job failing in production and fine in staging is both). `next_checkin` is when the next check-in
+# is due and `next_checkin_latest` that plus the margin: the scheduler marks the environment missed
+# once that passes (shoal/crons/overdue.py). The consecutive counts drive the thresholds.
+monitor_environment = Table(
+    "monitor_environment",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("monitor_id", ForeignKey("monitor.id", ondelete="CASCADE"), nullable=False),
+    Column("environment", String(64), nullable=False),
+    Column("status", String(16), nullable=False),  # active | ok | error | missed | timeout
+    Column("consecutive_failures", Integer, nullable=False),
+    Column("consecutive_successes", Integer, nullable=False),
+    Column("last_checkin", Float),
+    Column("next_checkin", Float),
+    Column("next_checkin_latest", Float, index=True),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("monitor_id", "environment"),
+)
+
+# One run of a monitor's job: opened `in_progress` and closed `ok`/`error` under the same
+# `check_in_id`, or made closed at once; `missed` and `timeout` are written by the scheduler.
+# `timeout_at` is set while in progress: the moment it times out.
+monitor_checkin = Table(
+    "monitor_checkin",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("monitor_id", ForeignKey("monitor.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "monitor_environment_id", ForeignKey("monitor_environment.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("project_id", BigInteger, nullable=False),
+    Column("check_in_id", String(32), nullable=False),
+    Column("status", String(16), nullable=False),  # in_progress | ok | error | missed | timeout
+    Column("environment", String(64), nullable=False),  # its monitor environment's name
+    Column("release", String(200)),
+    Column("duration", Float),  # seconds
+    Column("expected_at", Float),  # when the monitor expected it (missed: the time it missed)
+    Column("timeout_at", Float, index=True),
+    Column("trace_id", String(32)),
+    Column("date_added", Float, nullable=False),
+    Column("date_updated", Float, nullable=False),
+    UniqueConstraint("monitor_id", "check_in_id"),
+    Index(None, "monitor_id", "date_added"),
+    Index(None, "project_id", "date_added"),
+)
+
+
+# ------------------------------------------------------ the quota advisor's email (docs/stats.md)
+
+# The weeks whose advisor email went out for a project (`week_start`: Monday 00:00 UTC, unix
+# seconds). A scheduler inserts the row before sending; the primary key lets one process win, so
+# the email goes out once a week however many schedulers run (shoal/advisor_email.py).
+advisor_email_week = Table(
+    "advisor_email_week",
+    metadata,
+    Column("project_id", ForeignKey("project.id", ondelete="CASCADE"), primary_key=True),
+    Column("week_start", BigInteger, primary_key=True),
+    Column("sent_at", Float, nullable=False),
+)
+
+# A user who does not want a project's weekly advisor email (no row: they get it, when they are
+# an owner or admin who may see the project).
+advisor_email_opt_out = Table(
+    "advisor_email_opt_out",
+    metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("project_id", ForeignKey("project.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+# ---------------------------------------------------------------- release health (docs/release-health.md)
+
+# Sessions per release, environment and hour of their start, each counted once at its final
+# health: `started` is every session, the other three those that ended errored (not crashed or
+# abnormal), crashed or abnormal; healthy is what is left. Kept like the issues' per-hour counts.
+session_count_hour = Table(
+    "session_count_hour",
+    metadata,
+    Column("project_id", ForeignKey("project.id", ondelete="CASCADE"), primary_key=True),
+    Column("release", String(200), primary_key=True),
+    Column("environment", String(64), primary_key=True),  # "" for sessions without one
+    Column("hour", Integer, primary_key=True),
+    Column("started", Integer, nullable=False),
+    Column("errored", Integer, nullable=False),
+    Column("crashed", Integer, nullable=False),
+    Column("abnormal", Integer, nullable=False),
+    Index(None, "project_id", "environment", "hour"),
+)
+
+# The distinct users (a hash of the session's `did`) of a release per environment and hour, with
+# the worst health of their sessions there (0 healthy, 1 errored, 2 abnormal, 3 crashed).
+session_user_hour = Table(
+    "session_user_hour",
+    metadata,
+    Column("project_id", ForeignKey("project.id", ondelete="CASCADE"), primary_key=True),
+    Column("release", String(200), primary_key=True),
+    Column("environment", String(64), primary_key=True),
+    Column("hour", Integer, primary_key=True),
+    Column("user_hash", String(32), primary_key=True),
+    Column("health", Integer, nullable=False),
+)
+
+# The health each individual session (`session` item, by `sid`) was last counted at, so that a
+# later or repeated update moves the session between counters instead of counting it again. Kept
+# five days after the session started: Sentry takes no update of an older session either.
+session_state = Table(
+    "session_state",
+    metadata,
+    Column("project_id", ForeignKey("project.id", ondelete="CASCADE"), primary_key=True),
+    Column("sid", String(64), primary_key=True),
+    Column("release", String(200), nullable=False),
+    Column("environment", String(64), nullable=False),
+    Column("hour", Integer, nullable=False),
+    Column("user_hash", String(32)),
+    Column("health", Integer, nullable=False),
+    Column("started", Float, nullable=False, index=True),
+)
+
+# Pre-aggregated `sessions` items already counted (a hash of the spool entry's arrival and the
+# item's bytes), so that an entry digested twice adds its buckets once. Kept five days too.
+session_item_seen = Table(
+    "session_item_seen",
+    metadata,
+    Column("project_id", ForeignKey("project.id", ondelete="CASCADE"), primary_key=True),
+    Column("item_key", String(32), primary_key=True),
+    Column("received", Float, nullable=False, index=True),
+)
+
+
+# ------------------------------------------ attachments and user feedback (docs/attachments.md)
+
+# A file an SDK attached to an event (`scope.add_attachment`), its bytes zstd-compressed in the row:
+# it commits with its event in the digest's transaction, so nothing is ever half written, and it
+# goes when its event goes (ON DELETE CASCADE: retention, issue and project deletes). `size` is the
+# uncompressed size; `sha1` (of those bytes) makes a redelivered envelope store nothing twice.
+event_attachment = Table(
+    "event_attachment",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("event_row_id", ForeignKey("event.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(256), nullable=False),
+    Column("content_type", String(128), nullable=False),
+    Column("attachment_type", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha1", String(40), nullable=False),
+    Column("received", Float, nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    UniqueConstraint("event_row_id", "name", "sha1"),
+)
+
+# What a user wrote about an error: a `user_report` (name, email, comments, event_id) or a
+# `feedback` item (contexts.feedback). `feedback_id` is the report's own id (a user_report's is its
+# event's, as Sentry keeps one report per event). `event_id` is the error it is about, if any;
+# `issue_id` that error's issue once it is stored (the report may arrive first: shoal/store/feedback.py).
+user_feedback = Table(
+    "user_feedback",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("project_id", ForeignKey("project.id", ondelete="CASCADE"), nullable=False),
+    Column("feedback_id", String(32), nullable=False),
+    Column("kind", String(16), nullable=False),  # user_report | feedback
+    Column("event_id", String(32)),
+    Column("issue_id", ForeignKey("issue.id", ondelete="SET NULL")),
+    Column("name", Text, nullable=False),
+    Column("email", Text, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("received", Float, nullable=False),
+    UniqueConstraint("project_id", "feedback_id"),
+    Index(None, "project_id", "received"),
+    Index(None, "project_id", "event_id"),
+    Index(None, "issue_id"),
 )

@@ -29,6 +29,7 @@ from sqlalchemy import (
     select,
 )
 
+from shoal.store.discards import DISCARDED
 from shoal.store.issues import IssueRow
 from shoal.store.schema import issue, issue_count_hour, issue_tag, project, users
 from shoal.store.search_syntax import (
@@ -94,6 +95,7 @@ def _conditions(query: Query, scope: Scope) -> list[ColumnElement[bool]]:
     if not scope.project_ids:
         return [false()]
     conditions: list[ColumnElement[bool]] = [issue.c.project_id.in_(list(scope.project_ids))]
+    conditions.append(issue.c.status != DISCARDED)  # deleted and discarded: only its tombstones remain
     conditions.extend(_filter(f, scope) for f in query.filters)
     conditions.extend(_text(term) for term in query.text)
     return conditions

@@ -8,6 +8,7 @@ The one place a string becomes a link target is `RequestView.link`, and only for
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,6 +29,7 @@ _CHAIN_WORDS = {
     "__context__": "The exception above was raised while handling this one:",
 }
 _CHAINED = "The exception above followed this one:"
+_TRACE_ID = re.compile(r"[0-9a-f]{32}")
 
 
 @dataclass(frozen=True)
@@ -190,6 +192,13 @@ class EventView:
             ],
             meta=self.meta_of("request"),
         )
+
+    @property
+    def trace_id(self) -> str | None:
+        """`contexts.trace.trace_id` when it is one (32 hex digits), for the link to the trace's
+        transactions (shoal/web/performance_pages.py)."""
+        found = (text(as_dict(as_dict(self.data.get("contexts")).get("trace")).get("trace_id")) or "").lower()
+        return found if _TRACE_ID.fullmatch(found) else None
 
     @property
     def sdk(self) -> SdkView | None:

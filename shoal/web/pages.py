@@ -16,13 +16,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from shoal.clock import SYSTEM_CLOCK
-from shoal.store import alert_state, events, histograms, issues, projects, users
+from shoal.store import alert_state, attachments, events, feedback, histograms, issues, projects, users
 from shoal.store import triage as triage_store
+from shoal.store.discards import DISCARDED
 from shoal.store.events import PayloadCodec
 from shoal.web import charts, suspect_view, triage_view
 from shoal.web.auth import NOT_YOUR_TEAM, Viewer, current_viewer, engine_of
 from shoal.web.event_view import EventView
 from shoal.web.grouping_view import event_explanation
+
+DISCARDED_TEXT = (
+    "This issue was deleted and its future events are discarded. "
+    "To undo that, see Discarded issues at /projects/{project_id}/settings/filters/#discarded"
+)
 
 EVENTS_PER_PAGE = 50
 
@@ -70,6 +76,8 @@ def render_issue(
         tags = charts.tag_summaries(issues.tag_breakdown(conn, issue_id))
         hourly = histograms.events_per_hour(conn, issue_id, *charts.hour_range(period, now))
         hashes = issues.hashes_of_issue(conn, issue_id)
+        files = attachments.event_attachments(conn, event.id) if event else []
+        reports = feedback.issue_feedback(conn, issue.project_id, issue_id)
         triage = _triage_context(conn, issue, project)
     view = EventView(event.data) if event else None
     frames = _frames_shown(request, view)
@@ -89,6 +97,8 @@ def render_issue(
             "neighbours": neighbours,
             "tags": tags,
             "hashes": hashes,
+            "attachments": files,
+            "feedback": reports,
             "grouping": event_explanation(project, event) if event else None,
             **triage,
             **suspect_view.issue_suspects(engine_of(request), payload_codec(), issue, triage["members"]),
@@ -185,6 +195,8 @@ def visible_issue(conn: Any, viewer: Viewer, issue_id: int) -> tuple[issues.Issu
         raise HTTPException(404, "No such issue.")
     if not viewer.can_see_project(project):
         raise HTTPException(403, NOT_YOUR_TEAM)
+    if issue.status == DISCARDED:
+        raise HTTPException(404, DISCARDED_TEXT.format(project_id=project.id))
     return issue, project
 
 

@@ -37,7 +37,7 @@ from shoal.store import tokens
 from shoal.store.db import normalize_url
 from tests.api.client import Api, create_token, items
 from tests.conftest import POSTGRES_URL, require_postgres
-from tests.support.server import RunningShoal, start_shoal
+from tests.support.server import RunningShoal, start_shoal, wait_until
 
 EXAMPLES = int(os.environ.get("SHOAL_SCHEMATHESIS_EXAMPLES", "12"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -49,6 +49,7 @@ SDK_SCRIPT = textwrap.dedent(
     """
     import sys
     import sentry_sdk
+    import sentry_sdk.crons
 
     sentry_sdk.init(dsn=sys.argv[1], release="shop@1.0.0", environment="production")
     sentry_sdk.set_user({"id": "42", "email": "buyer@example.com"})
@@ -63,6 +64,7 @@ SDK_SCRIPT = textwrap.dedent(
     except KeyError:
         sentry_sdk.capture_exception()
     sentry_sdk.capture_message("Payment provider is slow")
+    sentry_sdk.crons.capture_checkin(monitor_slug="nightly-report", status="ok")
     sentry_sdk.flush(timeout=10)
     """
 )
@@ -118,6 +120,8 @@ def seeded(tmp_path_factory: pytest.TempPathFactory, store_url: str | None) -> I
             ).status
             == 201
         )
+        monitor = "organizations/default/monitors/nightly-report/"
+        wait_until(lambda: api.get(monitor).status == 200, 30, "the monitor of the SDK's check-in")
         issue_id = int(items(api.get("projects/default/my-project/issues/"))[0]["id"])
         event_id = items(api.get("projects/default/my-project/events/"))[0]["eventID"]
         real = {
@@ -127,6 +131,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory, store_url: str | None) -> I
             "event_id": event_id,
             "version": "1.0.0",
             "rule_id": int(items(api.get("projects/default/my-project/rules/"))[0]["id"]),
+            "monitor_slug": "nightly-report",
         }
         yield Seeded("sqlite" if store_url is None else "postgres", server, token, real)
     finally:

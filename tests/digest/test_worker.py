@@ -110,7 +110,7 @@ def test_client_reports_and_unsupported_items_become_outcomes(
     engine: Engine, spool: SqliteSpool, project_id: int
 ) -> None:
     report = b'{"discarded_events":[{"reason":"ratelimit_backoff","category":"error","quantity":3}]}'
-    body = b'{}\n{"type":"client_report"}\n' + report + b'\n{"type":"transaction"}\n{"type":"transaction"}'
+    body = b'{}\n{"type":"client_report"}\n' + report + b'\n{"type":"profile"}\n{"type":"profile"}'
     spool.append([SpoolEntry(project_id, "envelope", 1_795_000_000.0, None, None, "", body)])
     DigestWorker(spool, engine, LIMITS, lease_seconds=60).run_once()
     assert outcomes(engine) == {

@@ -53,6 +53,7 @@ def existing_ids(shoal: RunningShoal) -> dict[str, str]:
         "token": "not-a-real-token",
         "event_id": "0" * 32,
         "key_id": "1",
+        "monitor_id": "1",
     }
 
 
