@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from shoal.api import auth, issues, keys, organizations, projects, releases, repos, stats
+from shoal.api import auth, issues, keys, organizations, projects, releases, repos, stats, user_feedback
 from shoal.api.json_io import json_response
 from shoal.api.openapi_schemas import SCHEMAS, Schema, array, ref
 from shoal.api.paths import PREFIX
@@ -650,6 +650,20 @@ def _monitor_paths() -> dict[str, Any]:
     }
 
 
+def _feedback_paths() -> dict[str, Any]:
+    """Sentry's deprecated user feedback endpoint (shoal/api/user_feedback.py, docs/feedback.md)."""
+    submit = _op(
+        "submit_user_feedback",
+        "Submit a user's report on an event (deprecated in Sentry; also `Authorization: DSN <dsn>`)",
+        "Feedback",
+        {"200": _json(ref("UserReport"), "The report, queued to be stored with its event.")},
+        params=[ORG, PROJECT],
+        body=ref("UserReportSubmit"),
+        scopes=_scopes(user_feedback.WRITE_FEEDBACK),
+    )
+    return {f"{PREFIX}projects/{{org_slug}}/{{project_slug}}/user-feedback/": {"post": submit}}
+
+
 def _upload_paths() -> dict[str, Any]:
     """Where `sentry-cli sourcemaps upload` starts: not supported yet, and said so with a 501."""
     refused = {"501": _json(ref("Error"), "Shoal does not store source maps or debug files yet.")}
@@ -692,6 +706,7 @@ def document(public_url: str) -> dict[str, Any]:
             **_release_paths(),
             **_stats_paths(),
             **_monitor_paths(),
+            **_feedback_paths(),
         },
         "components": {
             "securitySchemes": {

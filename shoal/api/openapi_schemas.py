@@ -534,6 +534,26 @@ CHECK_IN = obj(
     description="One check-in of a monitor; `duration` in milliseconds.",
 )
 
+USER_REPORT_SUBMIT = obj(
+    {"event_id": STRING, "name": STRING, "email": STRING, "comments": STRING},
+    ["event_id", "name", "email", "comments"],
+    description="A user's report on an event: its id (32 hex digits or a UUID) and their words.",
+)
+USER_REPORT = obj(
+    {
+        "id": STRING,
+        "eventID": STRING,
+        "name": STRING,
+        "email": STRING,
+        "comments": STRING,
+        "dateCreated": TIME,
+        "user": {"type": "null"},
+        "event": obj({"id": STRING, "eventID": STRING}),
+        "issue": {"type": "null"},
+    },
+    description="The report as queued: not stored yet, so `id` is its event id and `issue` null.",
+)
+
 SCHEMAS: dict[str, Schema] = {
     "Error": ERROR,
     "Info": INFO,
@@ -567,4 +587,6 @@ SCHEMAS: dict[str, Schema] = {
     "Stats": STATS,
     "Monitor": MONITOR,
     "CheckIn": CHECK_IN,
+    "UserReportSubmit": USER_REPORT_SUBMIT,
+    "UserReport": USER_REPORT,
 }
