@@ -11,18 +11,17 @@ from starlette.requests import Request
 
 from shoal.api.errors import FORBIDDEN, INVALID_TOKEN, NOT_PROVIDED, ApiError, not_found
 from shoal.clock import Clock
-from shoal.store import issues, projects, teams, tokens, users
+from shoal.store import issues, projects, teams, tokens, url_projects, users
 from shoal.store.db import write_transaction
 from shoal.store.issues import IssueRow
 from shoal.store.projects import ProjectInfo
 from shoal.store.tokens import TokenOwner
+from shoal.store.url_projects import row_id
 
 # The scopes Sentry accepts per kind of access (its API docs list them per endpoint).
 READ_RULES = frozenset({"project:read", "project:write", "project:admin", "alerts:read", "alerts:write"})
 WRITE_RULES = frozenset({"project:write", "project:admin", "alerts:write"})
 READ_ISSUES = frozenset({"event:read", "event:write", "event:admin"})
-
-MAX_ROW_ID = 2**63 - 1
 
 
 def engine_of(request: Request) -> Engine:
@@ -66,16 +65,11 @@ def require_scope(owner: TokenOwner, accepted: frozenset[str]) -> None:
 
 def visible_project(conn: Connection, owner: TokenOwner, org: str, project: str) -> ProjectInfo:
     """The project named in the URL (slugs, or ids as Sentry also takes), or a 404."""
-    if "\x00" in org + project:  # names nothing, and PostgreSQL would refuse to compare it
-        raise not_found()
     organization_id = tokens.reachable_organization(conn, owner, org)
     if organization_id is None:
         raise not_found()
-    found = projects.get_project_by_slug(conn, organization_id, project)
-    project_id = row_id(project)
-    if found is None and project_id is not None:
-        found = projects.get_project(conn, project_id)
-    if found is None or found.organization_id != organization_id:
+    found = url_projects.project_in_organization(conn, organization_id, project)
+    if found is None:
         raise not_found()
     _require_team_access(conn, owner, found)
     return found
@@ -91,14 +85,6 @@ def _require_team_access(conn: Connection, owner: TokenOwner, found: ProjectInfo
         return
     if found.id in teams.hidden_project_ids(conn, owner.user_id, [found.organization_id]):
         raise ApiError(403, {"detail": FORBIDDEN})
-
-
-def row_id(text: str) -> int | None:
-    """A path segment as a row id, or None: not digits, or beyond 64 bits (which the database
-    drivers would refuse with an error rather than find nothing)."""
-    if text.isascii() and text.isdigit() and int(text) <= MAX_ROW_ID:
-        return int(text)
-    return None
 
 
 def path_id(request: Request, name: str) -> int:

@@ -42,6 +42,7 @@ from shoal.store.issues import IssueRow
 from shoal.store.projects import ProjectInfo
 from shoal.store.search_syntax import Query, SearchError, ShortId, Status, TagMatch, parse_query
 from shoal.store.tokens import TokenOwner
+from shoal.store.url_projects import row_id
 
 WRITE_ISSUES = frozenset({"event:write", "event:admin"})
 DELETE_ISSUES = frozenset({"event:admin"})
@@ -126,7 +127,7 @@ def _place(conn: Connection, owner: TokenOwner, request: Request, scopes: frozen
     wanted = request.query_params.getlist("project")
     if not wanted or "-1" in wanted:
         return Place(visible)
-    chosen = [auth.row_id(value) for value in wanted]
+    chosen = [row_id(value) for value in wanted]
     if any(project_id is None for project_id in chosen):
         raise bad_request("Invalid project parameter. Values must be numbers.")
     if any(project_id not in visible for project_id in chosen):
@@ -218,7 +219,7 @@ def _chosen(
             query = dataclasses.replace(query, filters=(*query.filters, Status((status,))))
         scope = search.Scope(list(place.projects), owner.user_id, now)
         return search.find_issues(conn, query, scope, sort=search.DEFAULT_SORT, limit=MAX_BULK, offset=0)
-    ids = [auth.row_id(value) for value in raw_ids]
+    ids = [row_id(value) for value in raw_ids]
     if any(issue_id is None for issue_id in ids):
         raise bad_request("Invalid id parameter. Values must be issue ids (numbers).")
     found = [issues.get_issue(conn, issue_id) for issue_id in dict.fromkeys(ids) if issue_id is not None]

@@ -33,6 +33,7 @@ from shoal.store import monitors, tokens
 from shoal.store.monitors import CheckInRow, EnvironmentRow, MonitorRow
 from shoal.store.projects import ProjectInfo
 from shoal.store.tokens import TokenOwner
+from shoal.store.url_projects import row_id
 
 
 async def monitor_list(request: Request) -> Response:
@@ -98,7 +99,7 @@ def _projects(conn: Connection, request: Request, owner: TokenOwner) -> list[Pro
     wanted = [value for value in request.query_params.getlist("project") if value != "-1"]
     if not wanted:  # -1 or none: every project, as Sentry's organization endpoints take it
         return found
-    ids = {auth.row_id(value) for value in wanted}
+    ids = {row_id(value) for value in wanted}
     if None in ids:
         raise bad_request("Invalid project parameter.")
     return [project for project in found if project.id in ids]

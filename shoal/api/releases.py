@@ -40,6 +40,7 @@ from shoal.store.db import write_transaction
 from shoal.store.projects import ProjectInfo
 from shoal.store.releases import Release
 from shoal.store.tokens import TokenOwner
+from shoal.store.url_projects import row_id
 
 READ_RELEASES = frozenset({"project:read", "project:write", "project:admin", "project:releases", "org:ci"})
 WRITE_RELEASES = frozenset({"project:write", "project:admin", "project:releases", "org:ci"})
@@ -170,7 +171,7 @@ def _requested_projects(request: Request, where: Reach) -> set[int]:
     wanted = request.query_params.getlist("project")
     if not wanted or "-1" in wanted:
         return set(where.projects)
-    ids = {auth.row_id(value) for value in wanted}
+    ids = {row_id(value) for value in wanted}
     if None in ids:
         raise ApiError(400, {"detail": "Invalid project parameter. Values must be numbers."})
     return {project_id for project_id in ids if project_id in where.projects}
@@ -265,7 +266,7 @@ def _project_ids(checked: ReleaseBody, where: Reach) -> set[int]:
     for wanted in checked.projects:
         project_id = by_slug.get(wanted) if isinstance(wanted, str) else None
         if project_id is None:
-            number = wanted if isinstance(wanted, int) else auth.row_id(wanted)
+            number = wanted if isinstance(wanted, int) else row_id(wanted)
             project_id = number if number in where.projects else None
         if project_id is None:
             raise invalid({"projects": BAD_PROJECTS})

@@ -46,6 +46,7 @@ from shoal.outcomes import Category
 from shoal.store import outcome_stats, teams, tokens, users
 from shoal.store.outcome_stats import GroupKey, OutcomeFilter
 from shoal.store.tokens import TokenOwner
+from shoal.store.url_projects import row_id
 
 FIELD = "sum(quantity)"
 TIMES_SEEN = "sum(times_seen)"
@@ -275,7 +276,7 @@ def _outcomes(names: list[str]) -> tuple[str, ...]:
 def _whole_numbers(values: list[str], what: str) -> tuple[int, ...]:
     found = []
     for value in values:
-        number = auth.row_id(value.strip())
+        number = row_id(value.strip())
         if number is None:
             raise StatsInvalid(f'Invalid {what}: "{value}"')
         found.append(number)

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Row, delete, insert, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from shoal.store.schema import api_token, membership, organization, users
+from shoal.store.url_projects import organization_named
 from shoal.store.users import User
 
 PERSONAL_PREFIX = "sntryu_"
@@ -234,7 +235,7 @@ def reachable_organization(conn: Connection, owner: TokenOwner, id_or_slug: str)
     """The id of the organization named by slug (or numeric id, as Sentry's URLs allow), if the
     token may act in it; None when there is no such organization or it is out of reach, which
     callers answer alike so that a token cannot probe which organizations exist."""
-    organization_id = _organization_id(conn, id_or_slug)
+    organization_id = organization_named(conn, id_or_slug)
     if organization_id is None or not can_reach(conn, owner, organization_id):
         return None
     return organization_id
@@ -242,20 +243,10 @@ def reachable_organization(conn: Connection, owner: TokenOwner, id_or_slug: str)
 
 def user_organization(conn: Connection, user: User, id_or_slug: str) -> int | None:
     """The organization a user may make a token for: one they are a member of (any, if superuser)."""
-    organization_id = _organization_id(conn, id_or_slug)
+    organization_id = organization_named(conn, id_or_slug)
     if organization_id is None or not (user.is_superuser or _is_member(conn, user.id, organization_id)):
         return None
     return organization_id
-
-
-def _organization_id(conn: Connection, id_or_slug: str) -> int | None:
-    if "\x00" in id_or_slug:
-        return None  # no slug holds one, and PostgreSQL refuses NUL in text rather than find nothing
-    found = conn.execute(select(organization.c.id).where(organization.c.slug == id_or_slug)).scalar()
-    # At most 18 digits: always a valid 64-bit row id, never an overflow in the driver.
-    if found is None and id_or_slug.isascii() and id_or_slug.isdigit() and len(id_or_slug) <= 18:
-        found = conn.execute(select(organization.c.id).where(organization.c.id == int(id_or_slug))).scalar()
-    return None if found is None else int(found)
 
 
 def _is_member(conn: Connection, user_id: int, organization_id: int) -> bool:
