@@ -41,9 +41,10 @@ class ShoalApp:
         # Quota and rate-limit counts live in this process and are flushed to the store every few
         # seconds, and at shutdown (shoal/ingest/limits.py).
         self.limiter = Limiter(engine)
-        self.ingest = IngestEndpoint(config, KeyCache(engine), self.committer, self.limiter)
+        keys = KeyCache(engine)  # one cache: a key disabled or limited applies to every door alike
+        self.ingest = IngestEndpoint(config, keys, self.committer, self.limiter)
         self.tunnel = TunnelEndpoint(config, self.ingest)
-        self.cron = CronEndpoint(config, KeyCache(engine), self.committer, self.limiter)
+        self.cron = CronEndpoint(config, keys, self.committer, self.limiter)
         self.api = create_api_app(config, engine, spool_append=self.committer.append)
         self.web = create_web_app(self._lifespan)
         self.web.state.config = config
