@@ -25,7 +25,7 @@ from tests.support.browser_login import log_in, record_dialogs
 from tests.support.events import python_error
 from tests.support.form_client import FormClient
 from tests.support.http import auth_header, envelope_url, event_envelope, post
-from tests.support.server import RunningShoal, start_shoal
+from tests.support.server import RunningShoal, start_shoal, wait_until
 from tests.support.web_client import WebClient
 
 
@@ -189,13 +189,12 @@ def test_what_ingest_refused_is_listed_by_reason_with_the_keys_usage(
 
     assert send_errors(shoal, project_id, public_key, 3) == [200, 200, 429]
 
-    deadline = time.monotonic() + 20
-    while (
-        "rate_limited:key_quota"
-        not in (page := client.fetch(f"/projects/{project_id}/settings/quotas/")).text()
-    ):
-        assert time.monotonic() < deadline, "the refused event never showed"
-        time.sleep(0.2)
+    wait_until(
+        lambda: "rate_limited:key_quota" in client.fetch(f"/projects/{project_id}/settings/quotas/").text(),
+        20,
+        "the refused event shown",
+    )
+    page = client.fetch(f"/projects/{project_id}/settings/quotas/")
     assert re.search(r'id="key-limit-\d+".*?class="key-used">2<', page.body, re.S)
     assert re.search(r"key rate limit rate_limited:key_quota error 1\b", page.text())
     assert "<script>alert" not in page.body
