@@ -118,9 +118,12 @@ def run_scheduler(engine: Engine, stop: threading.Event) -> None:
     Scheduler(engine, default_jobs(engine)).run_forever(stop)
 
 
-def lock_key(name: str) -> int:
-    """A stable signed 64-bit advisory-lock key for a job name."""
-    return int.from_bytes(hashlib.sha256(f"shoal.scheduler:{name}".encode()).digest()[:8], "big", signed=True)
+def lock_key(schema: str, name: str) -> int:
+    """A stable signed 64-bit advisory-lock key for a job of the store in `schema`. Advisory locks
+    are per database, not per schema: without the schema, two Shoal stores in one database (as the
+    test suite's parallel workers are) would skip each other's jobs."""
+    digest = hashlib.sha256(f"shoal.scheduler:{schema}:{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 @contextmanager
@@ -132,7 +135,7 @@ def exclusive(engine: Engine, name: str) -> Iterator[bool]:
     # A connection of its own, in autocommit: a session lock outlives transactions, and the
     # connection is not left idle in a transaction for the length of the job.
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        key = lock_key(name)
+        key = lock_key(str(conn.execute(text("SELECT current_schema()")).scalar_one()), name)
         got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar_one())
         try:
             yield got

@@ -91,9 +91,10 @@ def test_on_postgresql_a_job_another_process_runs_is_skipped(postgres_engine: En
     jobs = Scheduler(engine, [job], clock)
     clock.advance(FIRST_RUN_AFTER)
     with engine.connect() as other:  # another process's scheduler, in the middle of the job
-        other.execute(text("SELECT pg_advisory_lock(:key)"), {"key": scheduler.lock_key("count")})
+        key = scheduler.lock_key(other.execute(text("SELECT current_schema()")).scalar_one(), "count")
+        other.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
         assert jobs.run_due(threading.Event()) == []
-        other.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": scheduler.lock_key("count")})
+        other.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
     clock.advance(HOUR)
     assert jobs.run_due(threading.Event()) == ["count"]
     assert len(runs) == 1
